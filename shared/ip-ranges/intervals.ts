@@ -1,0 +1,164 @@
+/**
+ * Flattening a set of (possibly nested, possibly identical) CIDR blocks into sorted, non-overlapping intervals of
+ * the address space, each with a precomputed answer. Two CIDRs are always either disjoint or nested, so one sweep
+ * over the blocks sorted by (start, length) with a stack of the blocks covering the current position yields every
+ * interval's answer; a lookup is then a binary search in a typed array — no per-lookup scan, no allocation.
+ *
+ * Addresses are `w` big-endian 32-bit words: w = 1 for IPv4, w = 4 for IPv6. The build works on flat number arrays
+ * (no object per block or per boundary) because it runs at every Lambda cold start.
+ */
+
+/** Distinct CIDR blocks of one family, each with the items (entries) that share it. */
+export class BlockList<T> {
+  /** `w` words per block. */
+  readonly starts: number[] = [];
+  /** Inclusive last address, `w` words per block. */
+  readonly ends: number[] = [];
+  readonly lengths: number[] = [];
+  readonly items: T[][] = [];
+  private readonly byKey = new Map<string, number>();
+
+  constructor(readonly w: 1 | 4) {}
+
+  get size(): number {
+    return this.lengths.length;
+  }
+
+  /**
+   * Adds an item under the block `words`/`length` (`words` as from parseCidrInto: IPv4 in words[3]); items with the
+   * same `key` share one block. Host bits in `words` are ignored.
+   */
+  add(key: string, words: ArrayLike<number>, length: number, item: T): void {
+    const known = this.byKey.get(key);
+    if (known !== undefined) {
+      (this.items[known] as T[]).push(item);
+      return;
+    }
+    this.byKey.set(key, this.lengths.length);
+    this.lengths.push(length);
+    this.items.push([item]);
+    const first = 4 - this.w;
+    for (let i = 0; i < this.w; i++) {
+      const keep = Math.max(0, Math.min(32, length - 32 * i));
+      const hostMask = keep === 32 ? 0 : keep === 0 ? 0xffffffff : 0xffffffff >>> keep;
+      const start = ((words[first + i] as number) & ~hostMask) >>> 0;
+      this.starts.push(start);
+      this.ends.push((start | hostMask) >>> 0);
+    }
+  }
+}
+
+export interface Intervals<A> {
+  /** Interval i covers [starts[i], starts[i+1]) (w words per start); starts[0] is address 0. */
+  starts: Uint32Array;
+  answers: A[];
+  /** buckets[b] = the interval containing the first address whose top 16 bits are b; buckets[65536] = the last. */
+  buckets: Uint32Array;
+}
+
+/**
+ * Builds the intervals. `onPush(block, outer)` gives the answer for addresses covered by `block` (the innermost)
+ * and by the blocks whose answer is `outer`; `none` is the answer where no block covers. Equal neighbouring answers
+ * (===) merge.
+ */
+export function buildIntervals<T, A>(
+  blocks: BlockList<T>,
+  onPush: (block: number, outer: A) => A,
+  none: A,
+): Intervals<A> {
+  const { w, starts: bs, ends: be, lengths } = blocks;
+  const n = blocks.size;
+  const order = Array.from({ length: n }, (_, i) => i);
+  order.sort((a, b) => {
+    for (let i = 0; i < w; i++) {
+      const x = bs[a * w + i] as number;
+      const y = bs[b * w + i] as number;
+      if (x !== y) return x - y;
+    }
+    return (lengths[a] as number) - (lengths[b] as number);
+  });
+
+  const out: number[] = []; // w words per interval start
+  const answers: A[] = [];
+  const pos = new Array<number>(w).fill(0);
+  const samePos = (k: number): boolean => {
+    for (let i = 0; i < w; i++) if (out[k * w + i] !== pos[i]) return false;
+    return true;
+  };
+  const emit = (answer: A): void => {
+    const last = answers.length - 1;
+    if (last >= 0 && samePos(last)) {
+      // Several blocks end or start here: the last call sees the final covering set.
+      answers[last] = answer;
+      if (last >= 1 && answers[last - 1] === answer) {
+        answers.pop();
+        out.length -= w;
+      }
+      return;
+    }
+    if (last >= 0 && answers[last] === answer) return;
+    for (let i = 0; i < w; i++) out.push(pos[i] as number);
+    answers.push(answer);
+  };
+  /** pos = end of block b, plus one; false when that is past the last address. */
+  const afterEnd = (b: number): boolean => {
+    let carry = 1;
+    for (let i = w - 1; i >= 0; i--) {
+      const v = (be[b * w + i] as number) + carry;
+      carry = v > 0xffffffff ? 1 : 0;
+      pos[i] = v >>> 0;
+    }
+    return carry === 0;
+  };
+  /** end of block a < start of block b */
+  const endsBefore = (a: number, b: number): boolean => {
+    for (let i = 0; i < w; i++) {
+      const x = be[a * w + i] as number;
+      const y = bs[b * w + i] as number;
+      if (x !== y) return x < y;
+    }
+    return false;
+  };
+
+  const stack: number[] = [];
+  const stackAnswers: A[] = [];
+  emit(none);
+  for (const b of order) {
+    while (stack.length > 0 && endsBefore(stack[stack.length - 1] as number, b)) {
+      const top = stack.pop() as number;
+      stackAnswers.pop();
+      afterEnd(top); // cannot overflow: something starts after it
+      emit(stackAnswers.length > 0 ? (stackAnswers[stackAnswers.length - 1] as A) : none);
+    }
+    const answer = onPush(b, stackAnswers.length > 0 ? (stackAnswers[stackAnswers.length - 1] as A) : none);
+    stack.push(b);
+    stackAnswers.push(answer);
+    for (let i = 0; i < w; i++) pos[i] = bs[b * w + i] as number;
+    emit(answer);
+  }
+  while (stack.length > 0) {
+    const top = stack.pop() as number;
+    stackAnswers.pop();
+    if (afterEnd(top)) emit(stackAnswers.length > 0 ? (stackAnswers[stackAnswers.length - 1] as A) : none);
+  }
+
+  const flat = Uint32Array.from(out);
+  const count = answers.length;
+  // First-level table on the top 16 bits: a lookup binary-searches only between buckets[b] and buckets[b + 1].
+  const buckets = new Uint32Array(65537);
+  let k = 0;
+  for (let b = 0; b < 65536; b++) {
+    const address = (b << 16) >>> 0;
+    // Advance while the next interval starts at or before (address, 0, 0, 0).
+    for (;;) {
+      if (k + 1 >= count) break;
+      const o = (k + 1) * w;
+      const s0 = flat[o] as number;
+      if (s0 < address || (s0 === address && (w === 1 || (flat[o + 1] === 0 && flat[o + 2] === 0 && flat[o + 3] === 0)))) k++;
+      else break;
+    }
+    buckets[b] = k;
+  }
+  buckets[65536] = count - 1;
+  return { starts: flat, answers, buckets };
+}
