@@ -1,46 +1,99 @@
+import { type AlertView, type DisplayOptions, shortActor as shortActorName, truncateList, viewAlert } from './display';
 import type { Alert } from './schema';
 
-const severityLabel: Record<Alert['severity'], string> = {
-  info: 'INFO',
-  low: 'LOW',
-  medium: 'MEDIUM',
-  high: 'HIGH',
-  critical: 'CRITICAL',
-};
+/**
+ * Text renderers for people reading SNS deliveries: the email Subject, the email body and the SMS. They share the
+ * facts of display.ts with the Slack renderer. `options` (office timezone, account names) is optional so publishers
+ * without the notify configuration still produce a complete message.
+ */
 
-const clip = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+/** SNS rejects subjects that are not ASCII-printable or that contain line breaks. */
+const ascii = (text: string) => text.replace(/[\r\n\t]+/g, ' ').replace(/[–—]/g, '-').replace(/[^\x20-\x7e]/g, '?');
 
-/** SNS subjects are limited to 100 characters, ASCII-printable, no newlines; email clients show them first. */
-export function snsSubject(alert: Alert): string {
+const SUBJECT_MAX = 99;
+
+const asciiClip = (text: string, max: number) => (text.length <= max ? text : `${text.slice(0, max - 3).trimEnd()}...`);
+
+/**
+ * "HIGH: CloudTrail logging stopped by alice in 123456789012 (prod) (x3)": severity and what happened first, so a
+ * truncated subject in a mail client or pager still says it; under 100 characters, ASCII, one line.
+ */
+export function snsSubject(alert: Alert, options: DisplayOptions = {}): string {
+  const view = viewAlert(alert, options);
+  const head = `${view.label}: `;
   const count = alert.count > 1 ? ` (x${alert.count})` : '';
-  const where = alert.account ? ` [${alert.account}]` : '';
-  const raw = `[${severityLabel[alert.severity]}] ${alert.title}${count}${where}`;
-  return clip(raw.replace(/[^\x20-\x7e]/g, '?'), 99);
+  const actor = view.actor ? ` by ${shortActor(view.actor)}` : '';
+  const where = view.account ? ` in ${view.account}` : '';
+  const title = ascii(view.title).trim();
+  // Keep the whole title if at all possible; who and where are dropped before it is cut.
+  for (const tail of [`${actor}${where}${count}`, `${where}${count}`, count]) {
+    const text = ascii(`${head}${title}${tail}`);
+    if (text.length <= SUBJECT_MAX) return text;
+  }
+  return `${head}${asciiClip(title, SUBJECT_MAX - head.length - count.length)}${count}`;
 }
 
-/** Plain text for email: what happened first, then who/where/when, then the evidence. */
-export function snsText(alert: Alert): string {
+const shortActor = (actor: string) => asciiClip(shortActorName(actor), 40);
+
+function line(label: string, value: string | undefined): string | undefined {
+  return value ? `${`${label}:`.padEnd(9)}${value}` : undefined;
+}
+
+function ipSpaceLines(view: AlertView, maxCidrs: number): string[] {
+  const ip = view.ipSpace;
+  if (!ip) return [];
+  const out: string[] = [''];
+  if (ip.counts.length > 0) out.push(`Changes: ${ip.counts.map(([k, n]) => `${k.replace(/_/g, ' ')} ${n}`).join(', ')}`);
+  for (const [label, list] of [
+    ['Added CIDRs', ip.added],
+    ['Removed CIDRs', ip.removed],
+  ] as const) {
+    if (list.length === 0) continue;
+    const { shown, more } = truncateList(list, maxCidrs);
+    out.push(`${label} (${list.length}${ip.truncated ? '+' : ''}):`, ...shown.map((c) => `  ${c}`));
+    if (more > 0) out.push(`  ... and ${more} more`);
+  }
+  return out;
+}
+
+/** Plain text for email: what happened, then who/where/what/when/how many, then the links and the evidence. */
+export function snsText(alert: Alert, options: DisplayOptions = {}): string {
+  const view = viewAlert(alert, options);
+  const when = view.whenOffice ? `${view.whenUtc} / ${view.whenOffice}` : view.whenUtc;
+  const howMany =
+    view.count > 1 || view.firstSeenUtc
+      ? `${view.count}${view.firstSeenUtc ? ` (first ${view.firstSeenUtc}, last ${view.lastSeenUtc})` : ''}`
+      : undefined;
   const lines = [
-    `${severityLabel[alert.severity]}: ${alert.title}`,
-    alert.summary,
+    `${view.label}: ${view.title}`,
+    view.summary || undefined,
     '',
-    alert.actor ? `Who: ${alert.actor}` : undefined,
-    `Account: ${alert.account || '-'}   Region: ${alert.region || '-'}`,
-    alert.sourceIp ? `From: ${alert.sourceIp}` : undefined,
-    alert.eventName ? `What: ${alert.eventSource ?? ''} ${alert.eventName}`.trim() : undefined,
-    `When: ${alert.eventTime}${alert.count > 1 ? `   Count: ${alert.count}` : ''}`,
-    alert.firstSeen && alert.lastSeen && alert.firstSeen !== alert.lastSeen
-      ? `First/last seen: ${alert.firstSeen} / ${alert.lastSeen}`
-      : undefined,
-    `Rule: ${alert.ruleId}   Categories: ${alert.categories.join(', ') || '-'}`,
-    alert.runbook ? `Runbook: ${alert.runbook}` : undefined,
-    alert.source ? `Evidence: ${alert.source.bucket ? `s3://${alert.source.bucket}/` : ''}${alert.source.key}` : undefined,
-    `Alert id: ${alert.id}`,
+    line('Who', [view.actor, view.account && `account ${view.account}`].filter(Boolean).join(', ') || undefined),
+    line('From', view.from),
+    line('What', view.what ?? (view.region ? `region ${view.region}` : undefined)),
+    line('When', when),
+    line('Count', howMany),
+    line('Console', view.consoleUrl),
+    line('Runbook', view.runbook),
+    line('Log', view.evidence),
+    ...ipSpaceLines(view, 20),
+    ...(view.details.length > 0 ? ['', ...view.details.slice(0, 15).map(([k, v]) => `${k}: ${v}`)] : []),
+    '',
+    `Rule: ${view.ruleId}${view.categories.length ? ` (${view.categories.join(', ')})` : ''}`,
+    `Alert id: ${view.id}`,
   ];
   return lines.filter((l): l is string => l !== undefined).join('\n');
 }
 
-/** SMS: one short line, most important first. */
-export function snsSms(alert: Alert): string {
-  return clip(`vigil ${severityLabel[alert.severity]}: ${alert.title}${alert.account ? ` @${alert.account}` : ''}`, 140);
+/** SMS: one line, ASCII (a non-GSM character would halve the segment to 70), most important first. */
+export function snsSms(alert: Alert, options: DisplayOptions = {}): string {
+  const view = viewAlert(alert, options);
+  const accountName = view.account?.match(/\(([^)]+)\)$/)?.[1] ?? (alert.account || undefined);
+  const parts = [
+    `vigil ${view.label}: ${view.title}`,
+    accountName ? `@${accountName}` : undefined,
+    view.actor ? `by ${shortActor(view.actor)}` : undefined,
+    alert.count > 1 ? `x${alert.count}` : undefined,
+  ];
+  return asciiClip(ascii(parts.filter(Boolean).join(' ')), 140);
 }

@@ -1,0 +1,185 @@
+import {
+  type SlackMessage,
+  type VigilBlock,
+  blockKitIssues,
+  clipMrkdwn,
+  context,
+  escapeMrkdwn as esc,
+  fieldsSection,
+  header,
+  limits,
+  section,
+} from './block-kit';
+import { type AlertView, type DisplayOptions, clip, formatUtc, shortActor, truncateList, viewAlert } from './display';
+import type { Alert } from './schema';
+import { ValidationError } from '../core/errors';
+
+/** How a grouped post presents the burst it stands for. */
+export interface GroupSummary {
+  /** Sum of the alerts' counts in the window. */
+  count: number;
+  /** Number of distinct alerts in the window. */
+  alerts: number;
+  firstSeen: string;
+  lastSeen: string;
+  /** ISO end of the grouping window; present while the window is open. */
+  openUntil?: string;
+  /** How later alerts of the window show up: this post is edited (bot token) or one roll-up follows (webhook). */
+  mode?: 'edit' | 'rollup';
+}
+
+export interface SlackRenderOptions extends DisplayOptions {
+  group?: GroupSummary;
+  /** How many CIDRs per list an IP-space alert shows (the counts are always exact). */
+  maxCidrs?: number;
+}
+
+const DEFAULT_MAX_CIDRS = 15;
+
+const code = (s: string) => `\`${esc(s).replace(/`/g, "'")}\``;
+const link = (url: string, label: string) => `<${url.replace(/[<>|]/g, encodeURIComponent)}|${esc(label)}>`;
+
+function howMany(view: AlertView, group?: GroupSummary): string {
+  if (group && group.alerts > 1) {
+    const lines = [`*${group.count}* in ${group.alerts} alerts`];
+    lines.push(`first ${formatUtc(group.firstSeen)}`, `last ${formatUtc(group.lastSeen)}`);
+    return lines.join('\n');
+  }
+  const lines = [`*${view.count}*`];
+  if (view.firstSeenUtc) lines.push(`first ${view.firstSeenUtc}`);
+  if (view.lastSeenUtc) lines.push(`last ${view.lastSeenUtc}`);
+  return lines.join('\n');
+}
+
+function ipSpaceBlocks(view: AlertView, maxCidrs: number): VigilBlock[] {
+  const ip = view.ipSpace;
+  if (!ip) return [];
+  const blocks: VigilBlock[] = [];
+  if (ip.counts.length > 0) {
+    // Zero counts are noise next to the ones that changed; all-zero still shows (a diff of nothing is news too).
+    const nonZero = ip.counts.filter(([, n]) => n !== 0);
+    const counts = (nonZero.length > 0 ? nonZero : ip.counts).map(([k, n]) => `${esc(k.replace(/_/g, ' '))}: *${n}*`).join('  ·  ');
+    blocks.push(section(`*Changes*\n${counts}`));
+  }
+  for (const [label, list] of [
+    ['Added CIDRs', ip.added],
+    ['Removed CIDRs', ip.removed],
+  ] as const) {
+    if (list.length === 0) continue;
+    const { shown, more } = truncateList(list, maxCidrs);
+    const tail = more > 0 ? `\n… and ${more} more` : ip.truncated ? '\n… (list truncated by the pipeline; see counts)' : '';
+    // Budget the code block so the closing fence survives the section limit.
+    const body = clipMrkdwn(`*${label} (${list.length}${ip.truncated ? '+' : ''})*\n\`\`\`${shown.map(esc).join('\n')}\`\`\``, limits.sectionText - tail.length);
+    blocks.push(section(`${body}${tail}`));
+  }
+  return blocks;
+}
+
+function alertBlocks(view: AlertView, options: SlackRenderOptions): VigilBlock[] {
+  const group = options.group;
+  const blocks: VigilBlock[] = [header(`${view.emoji} ${view.label} · ${view.title}`)];
+  if (view.summary.trim()) blocks.push(section(esc(view.summary)));
+
+  const fields: string[] = [];
+  if (view.actor) {
+    fields.push(`*Who*\n${esc(view.actor)}${view.account ? `\naccount ${esc(view.account)}` : ''}`);
+  } else if (view.account) {
+    fields.push(`*Account*\n${esc(view.account)}`);
+  }
+  if (view.from) fields.push(`*From where*\n${esc(view.from)}`);
+  if (view.what) fields.push(`*What*\n${esc(view.what)}`);
+  else if (view.region) fields.push(`*Region*\n${esc(view.region)}`);
+  fields.push(`*When*\n${view.whenUtc}${view.whenOffice ? `\n${esc(view.whenOffice)}` : ''}`);
+  fields.push(`*How many*\n${howMany(view, group)}`);
+  fields.push(`*Rule*\n${code(view.ruleId)}${view.categories.length ? `\n${esc(view.categories.join(', '))}` : ''}`);
+  blocks.push(fieldsSection(fields));
+
+  blocks.push(...ipSpaceBlocks(view, options.maxCidrs ?? DEFAULT_MAX_CIDRS));
+
+  if (view.details.length > 0) {
+    const lines = view.details.slice(0, 12).map(([k, v]) => `*${esc(k)}*: ${esc(v)}`);
+    if (view.details.length > 12) lines.push(`… ${view.details.length - 12} more in the alert JSON`);
+    blocks.push(section(lines.join('\n')));
+  }
+
+  const links: string[] = [];
+  if (view.consoleUrl) links.push(`:mag: ${link(view.consoleUrl, 'CloudTrail event history')}`);
+  if (view.runbook) {
+    links.push(/^https?:\/\//.test(view.runbook) ? `:book: ${link(view.runbook, 'Runbook')}` : `:book: Runbook: ${esc(view.runbook)}`);
+  }
+  if (links.length > 0) blocks.push(context(links));
+
+  const footer: string[] = [];
+  if (view.evidence) footer.push(`Log: ${code(view.evidence)}`);
+  footer.push(`Alert ${code(view.id)}`);
+  if (group?.openUntil) {
+    footer.push(
+      `:repeat: more alerts with this key until ${formatUtc(group.openUntil)} ${
+        group.mode === 'rollup' ? 'are summed up in one follow-up' : 'update this count'
+      }`,
+    );
+  }
+  blocks.push(context(footer));
+  return blocks;
+}
+
+function fallbackText(view: AlertView, count: number): string {
+  const parts = [`${view.emoji} ${view.label}: ${view.title}`];
+  if (view.actor) parts.push(`by ${shortActor(view.actor)}`);
+  if (view.account) parts.push(`in ${view.account}`);
+  if (count > 1) parts.push(`(×${count})`);
+  return clip(esc(parts.join(' ')), 3000);
+}
+
+function finish(message: SlackMessage): SlackMessage {
+  const issues = blockKitIssues(message);
+  if (issues.length > 0) {
+    // A renderer bug, not bad input from Slack's point of view: say which limit so it can be fixed.
+    throw new ValidationError(
+      `rendered Slack message violates Block Kit limits: ${issues
+        .slice(0, 3)
+        .map((i) => `${i.path || '(message)'}: ${i.message}`)
+        .join('; ')}`,
+    );
+  }
+  return message;
+}
+
+/** The Slack post for one alert (or for the group it opened, with the group's count). */
+export function renderSlackAlert(alert: Alert, options: SlackRenderOptions = {}): SlackMessage {
+  const view = viewAlert(alert, options);
+  return finish({
+    text: fallbackText(view, options.group?.count ?? view.count),
+    attachments: [{ color: view.color, fallback: fallbackText(view, options.group?.count ?? view.count), blocks: alertBlocks(view, options) }],
+    unfurl_links: false,
+    unfurl_media: false,
+  });
+}
+
+/**
+ * Webhook-only grouping: incoming webhooks cannot edit a post, so the end of a window adds one short roll-up
+ * ("+N more of …") instead of N more full posts.
+ */
+export function renderSlackRollup(
+  alert: Alert,
+  rollup: { more: number; moreAlerts: number; group: GroupSummary },
+  options: DisplayOptions = {},
+): SlackMessage {
+  const view = viewAlert(alert, options);
+  const { group } = rollup;
+  const text = `${view.emoji} +${rollup.more} more of ${view.label}: ${view.title}`;
+  const blocks: VigilBlock[] = [
+    section(
+      `*+${rollup.more} more* (${rollup.moreAlerts} alert${rollup.moreAlerts === 1 ? '' : 's'}) of *${esc(view.title)}*` +
+        `${view.account ? ` in account ${esc(view.account)}` : ''} since the post above.\n` +
+        `Total *${group.count}* in ${group.alerts} alerts, first ${formatUtc(group.firstSeen)}, last ${formatUtc(group.lastSeen)}.`,
+    ),
+    context([`Rule ${code(view.ruleId)}`, `Key ${code(clip(view.dedupKey, 200))}`]),
+  ];
+  return finish({
+    text: clip(esc(text), 3000),
+    attachments: [{ color: view.color, fallback: clip(esc(text), 3000), blocks }],
+    unfurl_links: false,
+    unfurl_media: false,
+  });
+}
