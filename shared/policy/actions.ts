@@ -1,0 +1,109 @@
+/**
+ * Action sets the analyzer reasons about. Names are written as AWS documents them; matching is case-insensitive.
+ */
+
+/**
+ * Actions that let a principal raise its own permissions directly (Rhino Security Labs' IAM privilege-escalation
+ * methods and their successors): on any user, role or policy they are administrator access.
+ */
+export const directEscalationActions = [
+  'iam:CreatePolicyVersion',
+  'iam:SetDefaultPolicyVersion',
+  'iam:AttachUserPolicy',
+  'iam:AttachGroupPolicy',
+  'iam:AttachRolePolicy',
+  'iam:PutUserPolicy',
+  'iam:PutGroupPolicy',
+  'iam:PutRolePolicy',
+  'iam:AddUserToGroup',
+  'iam:UpdateAssumeRolePolicy',
+  'iam:CreateAccessKey',
+  'iam:CreateLoginProfile',
+  'iam:UpdateLoginProfile',
+  'iam:DeleteUserPermissionsBoundary',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:PutUserPermissionsBoundary',
+  'iam:PutRolePermissionsBoundary',
+] as const;
+
+/**
+ * Credential self-service: AWS's documented "manage your own credentials" policy grants these on
+ * `user/${aws:username}`, which is not an escalation.
+ */
+export const selfServiceActions = new Set(['iam:createaccesskey', 'iam:createloginprofile', 'iam:updateloginprofile']);
+
+/** Actions that escalate through another resource's role: running code or commands as that role. */
+export const indirectEscalationActions = [
+  'lambda:UpdateFunctionCode',
+  'lambda:UpdateFunctionConfiguration',
+  'glue:UpdateDevEndpoint',
+  'cloudformation:UpdateStack',
+  'ssm:SendCommand',
+  'ssm:StartSession',
+  'ec2-instance-connect:SendSSHPublicKey',
+  'codebuild:UpdateProject',
+  'sagemaker:CreatePresignedNotebookInstanceUrl',
+] as const;
+
+/** Services whose `service:*` on every resource controls identities, keys, data or logging: high rather than medium. */
+export const highRiskServices = new Set([
+  'iam',
+  'sts',
+  'organizations',
+  'account',
+  'sso',
+  'identitystore',
+  'kms',
+  's3',
+  'ec2',
+  'lambda',
+  'cloudformation',
+  'ssm',
+  'secretsmanager',
+  'cloudtrail',
+  'config',
+  'logs',
+  'dynamodb',
+  'rds',
+  'ecr',
+  'eks',
+  'ecs',
+  'glue',
+  'sagemaker',
+]);
+
+/**
+ * Calls AWS only authorizes on Resource "*" (no resource-level permissions), beyond the Describe* and List* families.
+ * https://docs.aws.amazon.com/service-authorization/latest/reference/
+ */
+export const starOnlyActions = new Set(
+  [
+    'cloudwatch:PutMetricData',
+    'cloudwatch:GetMetricData',
+    'cloudwatch:GetMetricStatistics',
+    'xray:PutTraceSegments',
+    'xray:PutTelemetryRecords',
+    'xray:GetSamplingRules',
+    'xray:GetSamplingTargets',
+    'sts:GetCallerIdentity',
+    's3:ListAllMyBuckets',
+    'kms:CreateKey',
+    'tag:GetResources',
+    'pricing:GetProducts',
+    'ec2:CreateNetworkInterface',
+    'ec2:DeleteNetworkInterface',
+    'ec2:AssignPrivateIpAddresses',
+    'ec2:UnassignPrivateIpAddresses',
+    'cloudformation:ValidateTemplate',
+    'ce:GetCostAndUsage',
+  ].map((a) => a.toLowerCase()),
+);
+
+/** `ec2:DescribeInstances`, `ec2:Describe*`, `iam:ListRoles`: calls that mostly only accept "*". */
+export function isDescribeOrList(actionPattern: string): boolean {
+  const name = actionPattern.toLowerCase().split(':')[1] ?? '';
+  return name.startsWith('describe') || name.startsWith('list');
+}
+
+export const isStarOnly = (actionPattern: string): boolean =>
+  starOnlyActions.has(actionPattern.toLowerCase()) || isDescribeOrList(actionPattern);
