@@ -1,0 +1,8 @@
+// The explicit list of detection rules, one module per file in this directory (`<id>.ts`). A test checks that
+// this list and the files agree, that every id equals its file name, and runs every inline example.
+import cloudtrailTampering from './cloudtrail-tampering';
+import type { AnyRuleModule } from './engine/types';
+import offHoursApiCall from './off-hours-api-call';
+import rootAccountUsage from './root-account-usage';
+
+export const rules: readonly AnyRuleModule[] = [cloudtrailTampering, rootAccountUsage, offHoursApiCall];
