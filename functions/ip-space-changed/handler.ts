@@ -1,1 +1,198 @@
-export const handler = async () => ({ ok: true });
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import type { Logger as PowertoolsLogger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { SNSClient } from '@aws-sdk/client-sns';
+import middy from '@middy/core';
+import type { Context } from 'aws-lambda';
+import { z } from 'zod';
+import { publishAlert } from '../../shared/alerts/publish';
+import type { Alert } from '../../shared/alerts/schema';
+import { createDynamoClient } from '../../shared/aws/dynamodb';
+import { stateTablePersistence } from '../../shared/aws/idempotency';
+import { type S3Like, createS3Client } from '../../shared/aws/s3';
+import { createSnsClient } from '../../shared/aws/sns';
+import type { IpSpaceConfig } from '../../shared/config/ip-space';
+import { formatZodIssues, loadConfigFile } from '../../shared/config/load';
+import { type Clock, type Fetch, type Logger, systemClock } from '../../shared/core/deps';
+import { ConfigError, ValidationError, describeError } from '../../shared/core/errors';
+import { lambdaLogger } from '../../shared/core/logger';
+import { AWS_IP_SPACE_TOPIC_ARN, parseIpSpaceChangedMessage } from '../../shared/ip-ranges/notification';
+import { type SyncResult, type SyncTrigger, syncIpRanges } from '../../shared/ip-ranges/sync';
+
+/**
+ * Lambda `ipSpaceChanged`: AWS's AmazonIpSpaceChanged notification (SNS, us-east-1) or the hourly schedule →
+ * syncIpRanges (shared/ip-ranges/sync.ts). Thin: parse the event, run the domain function, map errors.
+ */
+
+const SnsRecord = z.object({
+  EventSource: z.literal('aws:sns'),
+  Sns: z.object({
+    TopicArn: z.string(),
+    MessageId: z.string(),
+    Message: z.string(),
+    Timestamp: z.string().optional(),
+  }),
+});
+const SnsEvent = z.object({ Records: z.array(SnsRecord).min(1) });
+/** EventBridge Scheduler / rule "Scheduled Event"; the backstop when an SNS delivery is lost. */
+const ScheduleEvent = z.object({ source: z.literal('aws.events'), 'detail-type': z.literal('Scheduled Event') });
+export const IpSpaceEvent = z.union([SnsEvent, ScheduleEvent]);
+export type IpSpaceEvent = z.infer<typeof IpSpaceEvent>;
+
+export function triggersOf(event: unknown): SyncTrigger[] {
+  const parsed = IpSpaceEvent.safeParse(event);
+  if (!parsed.success) throw new ValidationError(`unexpected event: ${formatZodIssues(parsed.error)}`);
+  const e = parsed.data;
+  if (!('Records' in e)) return [{ kind: 'schedule' }];
+  return e.Records.map((r) => {
+    if (r.Sns.TopicArn !== AWS_IP_SPACE_TOPIC_ARN) {
+      throw new ValidationError(`SNS message ${r.Sns.MessageId} from ${r.Sns.TopicArn}, not from ${AWS_IP_SPACE_TOPIC_ARN}`);
+    }
+    return { kind: 'notification', message: parseIpSpaceChangedMessage(r.Sns.Message) };
+  });
+}
+
+export interface HandlerDeps {
+  logger: PowertoolsLogger;
+  clock: Clock;
+  fetch: Fetch;
+  s3: S3Like;
+  bucket: string;
+  config: () => Promise<IpSpaceConfig>;
+  /** Where alerts go: SNS with an at-most-once guard on the state table, or (local runs) the log. */
+  alerts:
+    | { mode: 'sns'; sns: Pick<SNSClient, 'send'>; topicArn: string; dynamo: DynamoDBClient; stateTable: string }
+    | { mode: 'log' };
+}
+
+const ALERT_RECORD_TTL_SECONDS = 30 * 24 * 3600;
+
+/** vigil's Logger on top of Powertools' (whose variadic signature TypeScript does not match to ours directly). */
+function domainLogger(l: PowertoolsLogger): Logger {
+  type Extra = Record<string, unknown> | Error | undefined;
+  const call = (fn: (m: string, ...x: [] | [Error]) => void, m: string, extra: Extra) =>
+    extra === undefined ? fn.call(l, m) : fn.call(l, m, extra as Error);
+  return {
+    debug: (m, e) => call(l.debug, m, e),
+    info: (m, e) => call(l.info, m, e),
+    warn: (m, e) => call(l.warn, m, e),
+    error: (m, e) => call(l.error, m, e),
+  };
+}
+
+export function makeHandler(deps: HandlerDeps) {
+  const logger = domainLogger(deps.logger);
+  const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: ALERT_RECORD_TTL_SECONDS });
+  const publish: (alert: Alert) => Promise<void> =
+    deps.alerts.mode === 'sns'
+      ? (() => {
+          const { sns, topicArn, dynamo, stateTable } = deps.alerts;
+          // At most one publish per alert id, even when a version is processed twice (a retry after the pointer
+          // write failed, two concurrent deliveries): the record is INPROGRESS while publishing, deleted on failure
+          // (so the retry publishes), COMPLETED after.
+          const once = makeIdempotent(async (alert: Alert) => ({ messageId: (await publishAlert({ sns, topicArn }, alert)) ?? '' }), {
+            persistenceStore: stateTablePersistence(stateTable, dynamo),
+            config: idempotency,
+            keyPrefix: 'ip-space-alert',
+          });
+          return async (alert: Alert) => void (await once(alert));
+        })()
+      : async (alert: Alert) => logger.info('alert (not published: VIGIL_ALERTS=log)', { alert });
+
+  const base = async (event: unknown, context: Context): Promise<SyncResult[]> => {
+    idempotency.registerLambdaContext(context);
+    const account = context.invokedFunctionArn?.split(':')[4] ?? '';
+    const results: SyncResult[] = [];
+    try {
+      for (const trigger of triggersOf(event)) {
+        results.push(
+          await syncIpRanges(trigger, {
+            logger,
+            clock: deps.clock,
+            fetch: deps.fetch,
+            s3: deps.s3,
+            bucket: deps.bucket,
+            config: deps.config,
+            publish,
+            account,
+          }),
+        );
+      }
+    } catch (err) {
+      // Every error fails the invocation: Lambda retries asynchronous invocations twice, then the event goes to the
+      // function's failure queue (with an alarm), so nothing is lost. The log says whether a retry can help.
+      const name = err instanceof Error ? err.name : 'Error';
+      const retryable = !(err instanceof ValidationError || err instanceof ConfigError);
+      logger.error('ip-space sync failed', { errorName: name, error: describeError(err), retryable });
+      throw err;
+    }
+    for (const r of results) logger.info('ip-space sync done', { ...r });
+    return results;
+  };
+  return middy(base).use(injectLambdaContext(deps.logger, { resetKeys: true }));
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
+  return value;
+}
+
+/** Configuration: a local file (VIGIL_CONFIG_FILE, for local runs) or the SSM parameter, cached across invocations. */
+async function configSource(env: NodeJS.ProcessEnv, logger: PowertoolsLogger): Promise<() => Promise<IpSpaceConfig>> {
+  if (env.VIGIL_CONFIG_FILE) {
+    const file = env.VIGIL_CONFIG_FILE;
+    return async () => (await loadConfigFile(file)).ipSpace;
+  }
+  const parameter = required(env, 'VIGIL_CONFIG_PARAMETER');
+  const [{ ssmConfigSource }, { SSMClient }, { defaultConfig }] = await Promise.all([
+    import('../../shared/config/ssm'),
+    import('@aws-sdk/client-ssm'),
+    import('../../shared/config/load'),
+  ]);
+  const source = ssmConfigSource(new SSMClient({}), parameter);
+  return async () => {
+    try {
+      return (await source()).ipSpace;
+    } catch (err) {
+      // No parameter yet is a normal first deployment: watch everything with the defaults, and say so.
+      if (err instanceof ConfigError && (err.cause as { name?: string } | undefined)?.name === 'ParameterNotFound') {
+        logger.warn('configuration parameter not found; using defaults (every change is watched)', { parameter });
+        return defaultConfig().ipSpace;
+      }
+      throw err;
+    }
+  };
+}
+
+/** The production composition: clients and settings from the environment, created once per container. */
+export async function handlerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<HandlerDeps> {
+  const logger = lambdaLogger('vigil-ip-space');
+  const alerts: HandlerDeps['alerts'] =
+    env.VIGIL_ALERTS === 'log'
+      ? { mode: 'log' }
+      : {
+          mode: 'sns',
+          sns: createSnsClient(),
+          topicArn: required(env, 'ALERTS_TOPIC_ARN'),
+          dynamo: createDynamoClient(),
+          stateTable: required(env, 'STATE_TABLE_NAME'),
+        };
+  return {
+    logger,
+    clock: systemClock,
+    fetch: globalThis.fetch,
+    s3: createS3Client(env),
+    bucket: required(env, 'IP_RANGES_BUCKET'),
+    config: await configSource(env, logger),
+    alerts,
+  };
+}
+
+let production: ReturnType<typeof makeHandler> | undefined;
+
+export const handler = async (event: unknown, context: Context): Promise<SyncResult[]> => {
+  production ??= makeHandler(await handlerDepsFromEnv());
+  return production(event, context);
+};
