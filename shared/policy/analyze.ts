@@ -325,7 +325,7 @@ function checkIdentity(s: Stmt, out: Findings, attachedTo: AttachedTo, denyGuard
       'service-wildcard',
       serviceSeverity,
       s,
-      `${quote(services)} ${scope === 'scoped' ? `on ${quote(s.resources ?? [])}` : 'on every resource'}: every present and future action of the service`,
+      `${quote(services)} on ${quote(scope === 'scoped' ? (s.resources ?? []) : broadResources(s))}: every present and future action of the service`,
       services,
     );
   }

@@ -35,6 +35,8 @@ export function resourceScope(resource: string): ResourceScope {
   const arn = parseArn(r);
   if (!arn) return 'scoped';
   if (arn.service.includes('*') || arn.resource === '' || arn.resource.startsWith('*')) return 'all';
+  // S3 ARNs are `bucket/key`: `my-bucket/*` is every object of one named bucket, not a resource type.
+  if (arn.service === 's3') return 'scoped';
   // `role/*`, `user/*`, `function:*`, `table/*`: a type name, one separator, then nothing but the wildcard.
   const sep = arn.resource.search(/[/:]/);
   if (sep > 0 && !arn.resource.slice(0, sep).includes('*') && arn.resource.slice(sep + 1) === '*') return 'type';
