@@ -5,14 +5,22 @@ import type { Alert, Severity } from './schema';
  * What a person needs to act on an alert, extracted once from the Alert and shared by the Slack, SNS and CLI
  * renderers so they never disagree. Pure functions, no I/O.
  *
- * Context keys read here (the contract with the pipelines that emit alerts; documented in docs/alerts.md):
- *   accountName        string               display name of the account (else notify.accountNames)
- *   sourceIpOwner      {service, region} | [{service, region}, …]  the IP is AWS-owned (CloudTrail enrichment)
- *   sourceIpAllowed    boolean              false → "outside allowed CIDRs"
- *   ipRangesLoaded     boolean              false → enrichment was off ("AWS ownership unknown")
- *   counts             {name: number}       IP-space diff counts (v4_added, v4_cidrs_added, …)
- *   cidrsAdded / cidrsRemoved  string[]     IP-space changed CIDRs (also accepted: cidrs: {added, removed})
- *   cidrsTruncated     boolean              the pipeline already cut the lists (counts stay exact)
+ * Context keys read here — the contract with the pipelines that emit alerts (documented in docs/alerts.md). Every key
+ * is optional and read leniently: a missing or differently-shaped value just is not shown.
+ *   CloudTrail (shared/rules/engine defaultContext):
+ *     actorName, actorType   "alice", "iam-user"              → Who
+ *     profile                detection profile of the account → the account's name ("default" is not shown)
+ *     accountName            explicit display name (wins over profile)
+ *     sourceKind             ip | aws-service | aws-internal …
+ *     awsOwner, awsPrefix    "EC2 us-west-2", "52.94.0.0/22"  → "AWS-owned: EC2 us-west-2"
+ *     sourceAllowed          boolean; false                   → "outside allowed CIDRs"
+ *     ipRanges               "off" when no snapshot           → "AWS ownership unknown"
+ *   IP space (shared/ip-ranges/alert.ts):
+ *     counts                 {v4_added, …}                    → Changes
+ *     cidrs                  {ipv4|ipv6: {added|removed: {cidrs[], total, truncated}}} → changed CIDRs
+ *     previous, current      {syncToken, createDate}          → Version
+ *     byService              {ipv4|ipv6: {added|removed: {service: n}}} → By service
+ *     flapping, suppressedFlapping, movedTotal
  * Every other context entry is shown as a generic "key: value" detail, clipped.
  */
 
@@ -34,28 +42,63 @@ export const severityStyle: Record<Severity, { label: string; emoji: string; col
 export const clip = (text: string, max: number): string =>
   text.length <= max ? text : `${text.slice(0, Math.max(0, max - 1))}…`;
 
-const Owner = z.object({ service: z.string(), region: z.string() });
+const lenient = <T extends z.ZodType>(schema: T) => schema.optional().catch(undefined);
+const Version = z.object({ syncToken: z.string(), createDate: z.string() });
+const CidrList = z.object({ cidrs: z.array(z.string()), total: z.number().optional(), truncated: z.boolean().optional() });
+const FamilyLists = z.object({ added: CidrList.optional(), removed: CidrList.optional() });
+const Breakdown = z.record(
+  z.string(),
+  z.object({ added: z.record(z.string(), z.number()).optional(), removed: z.record(z.string(), z.number()).optional() }),
+);
+
 const KnownContext = z.object({
-  accountName: z.string().min(1).optional().catch(undefined),
-  sourceIpOwner: z.union([Owner, z.array(Owner)]).optional().catch(undefined),
-  sourceIpAllowed: z.boolean().optional().catch(undefined),
-  ipRangesLoaded: z.boolean().optional().catch(undefined),
-  counts: z.record(z.string(), z.number()).optional().catch(undefined),
-  cidrsAdded: z.array(z.string()).optional().catch(undefined),
-  cidrsRemoved: z.array(z.string()).optional().catch(undefined),
-  cidrs: z
-    .object({ added: z.array(z.string()).optional(), removed: z.array(z.string()).optional() })
-    .optional()
-    .catch(undefined),
-  cidrsTruncated: z.boolean().optional().catch(undefined),
+  accountName: lenient(z.string().min(1)),
+  profile: lenient(z.string().min(1)),
+  actorName: lenient(z.string().min(1)),
+  actorType: lenient(z.string().min(1)),
+  sourceKind: lenient(z.string()),
+  awsOwner: lenient(z.string().min(1)),
+  awsPrefix: lenient(z.string().min(1)),
+  sourceAllowed: lenient(z.boolean()),
+  ipRanges: lenient(z.string()),
+  counts: lenient(z.record(z.string(), z.number())),
+  cidrs: lenient(z.object({ ipv4: FamilyLists.optional(), ipv6: FamilyLists.optional() })),
+  previous: lenient(Version),
+  current: lenient(Version),
+  byService: lenient(Breakdown),
+  flapping: lenient(z.array(z.string())),
+  suppressedFlapping: lenient(z.array(z.string())),
+  movedTotal: lenient(z.number()),
 });
-const knownKeys = new Set(Object.keys(KnownContext.shape));
+type KnownContext = z.infer<typeof KnownContext>;
+
+/** Shown elsewhere in the message, or internal bookkeeping that means nothing to on-call. */
+const hiddenKeys = new Set([
+  ...Object.keys(KnownContext.shape),
+  'alertWindowStart',
+  'allCounts',
+  'watch',
+  'byRegion',
+  'changedPrefixes',
+  'changedPrefixesTotal',
+  'moved',
+]);
 
 export interface IpSpaceView {
   counts: [string, number][];
+  /** Changed CIDRs as the alert carries them (possibly already cut by the pipeline). */
   added: string[];
   removed: string[];
-  truncated: boolean;
+  /** Exact totals (≥ the list lengths). */
+  addedTotal: number;
+  removedTotal: number;
+  /** "1723420811 (2024-08-12-01-20-11) → 1723470000 (2024-08-12-13-40-12)" */
+  version?: string;
+  /** "EC2 +12/−3, CLOUDFRONT +2/−0" */
+  byService?: string;
+  flapping: string[];
+  suppressed: number;
+  moved: number;
 }
 
 export interface AlertView {
@@ -67,8 +110,12 @@ export interface AlertView {
   summary: string;
   ruleId: string;
   categories: string[];
-  /** "alice (IAMUser)" … as the pipeline wrote it. */
+  /** The principal as the pipeline wrote it (usually the ARN). */
   actor?: string;
+  /** What a person calls it: "alice", "deploy-bot/i-0abc…". */
+  actorName?: string;
+  /** "iam-user", "assumed-role", "root" … */
+  actorType?: string;
   /** "123456789012 (prod)" */
   account?: string;
   /** "203.0.113.7 — outside allowed CIDRs" */
@@ -161,22 +208,55 @@ export function accountLabel(accountId: string, name?: string): string | undefin
 
 const isIp = (s: string) => /^[0-9.]+$/.test(s) || (s.includes(':') && /^[0-9a-fA-F:.]+$/.test(s));
 
-function fromLine(alert: Alert, ctx: z.infer<typeof KnownContext>): string | undefined {
+function fromLine(alert: Alert, ctx: KnownContext): string | undefined {
   const src = alert.sourceIp;
   if (!src) return undefined;
-  if (!isIp(src)) return src === 'AWS Internal' ? 'AWS Internal' : `${src} (AWS service)`;
+  if (ctx.sourceKind === 'aws-internal' || src === 'AWS Internal') return 'AWS Internal (a call made by AWS itself)';
+  if (ctx.sourceKind === 'aws-service' || (ctx.sourceKind === undefined && !isIp(src))) return `${src} (AWS service)`;
   const notes: string[] = [];
-  const owners = ctx.sourceIpOwner === undefined ? [] : Array.isArray(ctx.sourceIpOwner) ? ctx.sourceIpOwner : [ctx.sourceIpOwner];
-  if (owners.length > 0) {
-    // Most specific first; the broad "AMAZON" entry adds nothing when a service entry exists.
-    const specific = owners.filter((o) => o.service !== 'AMAZON');
-    const shown = (specific.length > 0 ? specific : owners).slice(0, 2);
-    notes.push(`AWS-owned: ${shown.map((o) => `${o.service} ${o.region}`).join(', ')}`);
-  }
-  if (ctx.sourceIpAllowed === false) notes.push('outside allowed CIDRs');
-  if (ctx.sourceIpAllowed === true) notes.push('within allowed CIDRs');
-  if (owners.length === 0 && ctx.ipRangesLoaded === false) notes.push('AWS ownership unknown (no ip-ranges snapshot)');
+  if (ctx.awsOwner) notes.push(`AWS-owned: ${ctx.awsOwner}${ctx.awsPrefix ? ` (${ctx.awsPrefix})` : ''}`);
+  if (ctx.sourceAllowed === false) notes.push('outside allowed CIDRs');
+  if (ctx.sourceAllowed === true) notes.push('within allowed CIDRs');
+  if (!ctx.awsOwner && ctx.ipRanges === 'off') notes.push('AWS ownership unknown (no ip-ranges snapshot)');
   return notes.length > 0 ? `${src} — ${notes.join('; ')}` : src;
+}
+
+function ipSpaceView(ctx: KnownContext): IpSpaceView | undefined {
+  if (!ctx.counts && !ctx.cidrs) return undefined;
+  const families = [ctx.cidrs?.ipv4, ctx.cidrs?.ipv6];
+  const list = (kind: 'added' | 'removed') => families.flatMap((f) => f?.[kind]?.cidrs ?? []);
+  const total = (kind: 'added' | 'removed') =>
+    families.reduce((n, f) => n + (f?.[kind]?.total ?? f?.[kind]?.cidrs.length ?? 0), 0);
+  let byService: string | undefined;
+  if (ctx.byService) {
+    const sums = new Map<string, { added: number; removed: number }>();
+    for (const family of Object.values(ctx.byService)) {
+      for (const kind of ['added', 'removed'] as const) {
+        for (const [service, n] of Object.entries(family[kind] ?? {})) {
+          const entry = sums.get(service) ?? { added: 0, removed: 0 };
+          entry[kind] += n;
+          sums.set(service, entry);
+        }
+      }
+    }
+    const sorted = [...sums].sort((a, b) => b[1].added + b[1].removed - (a[1].added + a[1].removed));
+    const shown = sorted.slice(0, 8).map(([s, n]) => `${s} +${n.added}/−${n.removed}`);
+    if (sorted.length > 8) shown.push(`… ${sorted.length - 8} more`);
+    byService = shown.join(', ') || undefined;
+  }
+  const v = (x?: { syncToken: string; createDate: string }) => (x ? `${x.syncToken} (${x.createDate})` : '?');
+  return {
+    counts: Object.entries(ctx.counts ?? {}),
+    added: list('added'),
+    removed: list('removed'),
+    addedTotal: total('added'),
+    removedTotal: total('removed'),
+    version: ctx.previous || ctx.current ? `${v(ctx.previous)} → ${v(ctx.current)}` : undefined,
+    byService,
+    flapping: ctx.flapping ?? [],
+    suppressed: ctx.suppressedFlapping?.length ?? 0,
+    moved: ctx.movedTotal ?? 0,
+  };
 }
 
 function formatValue(value: unknown, max: number): string | undefined {
@@ -194,27 +274,23 @@ function formatValue(value: unknown, max: number): string | undefined {
   }
 }
 
+/** The account's display name: explicit names first, then the detection profile the pipeline resolved. */
+function accountNameOf(alert: Alert, ctx: KnownContext, options: DisplayOptions): string | undefined {
+  return (
+    ctx.accountName ??
+    options.accountNames?.[alert.account] ??
+    (ctx.profile && ctx.profile !== 'default' ? ctx.profile : undefined)
+  );
+}
+
 export function viewAlert(alert: Alert, options: DisplayOptions = {}): AlertView {
   const ctx = KnownContext.parse(alert.context);
   const style = severityStyle[alert.severity];
-  const accountName = ctx.accountName ?? options.accountNames?.[alert.account];
   const whatParts = [alert.eventName, alert.eventSource, alert.region].filter((x): x is string => Boolean(x));
-
-  let ipSpace: IpSpaceView | undefined;
-  const added = ctx.cidrsAdded ?? ctx.cidrs?.added;
-  const removed = ctx.cidrsRemoved ?? ctx.cidrs?.removed;
-  if (ctx.counts || added || removed) {
-    ipSpace = {
-      counts: Object.entries(ctx.counts ?? {}),
-      added: added ?? [],
-      removed: removed ?? [],
-      truncated: ctx.cidrsTruncated ?? false,
-    };
-  }
 
   const details: [string, string][] = [];
   for (const [key, value] of Object.entries(alert.context)) {
-    if (knownKeys.has(key)) continue;
+    if (hiddenKeys.has(key)) continue;
     const text = formatValue(value, 300);
     if (text !== undefined) details.push([key, text]);
   }
@@ -229,8 +305,10 @@ export function viewAlert(alert: Alert, options: DisplayOptions = {}): AlertView
     summary: alert.summary,
     ruleId: alert.ruleId,
     categories: alert.categories,
-    actor: alert.actor,
-    account: accountLabel(alert.account, accountName),
+    actor: alert.actor ?? ctx.actorName,
+    actorName: ctx.actorName ?? (alert.actor ? shortActor(alert.actor) : undefined),
+    actorType: ctx.actorType,
+    account: accountLabel(alert.account, accountNameOf(alert, ctx, options)),
     from: fromLine(alert, ctx),
     what: alert.eventName ? whatParts.join(' · ') : undefined,
     region: alert.region || undefined,
@@ -242,10 +320,11 @@ export function viewAlert(alert: Alert, options: DisplayOptions = {}): AlertView
     count: alert.count,
     firstSeenUtc: differentSeen && alert.firstSeen ? formatUtc(alert.firstSeen) : undefined,
     lastSeenUtc: differentSeen && alert.lastSeen ? formatUtc(alert.lastSeen) : undefined,
-    consoleUrl: alert.eventName || alert.eventIds?.length ? cloudTrailConsoleUrl(alert.region, alert.eventIds, alert.eventName) : undefined,
+    consoleUrl:
+      alert.eventName || alert.eventIds?.length ? cloudTrailConsoleUrl(alert.region, alert.eventIds, alert.eventName) : undefined,
     runbook: alert.runbook?.trim() || undefined,
     evidence: alert.source ? `${alert.source.bucket ? `s3://${alert.source.bucket}/` : ''}${alert.source.key}` : undefined,
-    ipSpace,
+    ipSpace: ipSpaceView(ctx),
     details,
     id: alert.id,
     dedupKey: alert.dedupKey,

@@ -55,21 +55,33 @@ function ipSpaceBlocks(view: AlertView, maxCidrs: number): VigilBlock[] {
   const ip = view.ipSpace;
   if (!ip) return [];
   const blocks: VigilBlock[] = [];
+  const lines: string[] = [];
   if (ip.counts.length > 0) {
     // Zero counts are noise next to the ones that changed; all-zero still shows (a diff of nothing is news too).
     const nonZero = ip.counts.filter(([, n]) => n !== 0);
-    const counts = (nonZero.length > 0 ? nonZero : ip.counts).map(([k, n]) => `${esc(k.replace(/_/g, ' '))}: *${n}*`).join('  ·  ');
-    blocks.push(section(`*Changes*\n${counts}`));
+    lines.push(`*Changes* ${(nonZero.length > 0 ? nonZero : ip.counts).map(([k, n]) => `${esc(k.replace(/_/g, ' '))} *${n}*`).join(' · ')}`);
   }
-  for (const [label, list] of [
-    ['Added CIDRs', ip.added],
-    ['Removed CIDRs', ip.removed],
+  if (ip.byService) lines.push(`*By service* ${esc(ip.byService)}`);
+  if (ip.version) lines.push(`*Version* ${esc(ip.version)}`);
+  if (ip.flapping.length > 0) {
+    const { shown, more } = truncateList(ip.flapping, 10);
+    lines.push(`*Flapping* ${esc(shown.join(', '))}${more > 0 ? ` … +${more}` : ''}`);
+  }
+  if (ip.suppressed > 0) lines.push(`${ip.suppressed} flapping CIDRs left out (already alerted)`);
+  if (ip.moved > 0) lines.push(`${ip.moved} entries moved region or border group`);
+  if (lines.length > 0) blocks.push(section(lines.join('\n')));
+
+  for (const [label, list, total] of [
+    ['Added CIDRs', ip.added, ip.addedTotal],
+    ['Removed CIDRs', ip.removed, ip.removedTotal],
   ] as const) {
-    if (list.length === 0) continue;
-    const { shown, more } = truncateList(list, maxCidrs);
-    const tail = more > 0 ? `\n… and ${more} more` : ip.truncated ? '\n… (list truncated by the pipeline; see counts)' : '';
+    if (total === 0 && list.length === 0) continue;
+    const { shown } = truncateList(list, maxCidrs);
+    const more = Math.max(total, list.length) - shown.length;
+    const tail = more > 0 ? `\n… and ${more} more` : '';
+    const fence = shown.length > 0 ? `\n\`\`\`${shown.map(esc).join('\n')}\`\`\`` : '';
     // Budget the code block so the closing fence survives the section limit.
-    const body = clipMrkdwn(`*${label} (${list.length}${ip.truncated ? '+' : ''})*\n\`\`\`${shown.map(esc).join('\n')}\`\`\``, limits.sectionText - tail.length);
+    const body = clipMrkdwn(`*${label} (${Math.max(total, list.length)})*${fence}`, limits.sectionText - tail.length);
     blocks.push(section(`${body}${tail}`));
   }
   return blocks;
@@ -82,7 +94,10 @@ function alertBlocks(view: AlertView, options: SlackRenderOptions): VigilBlock[]
 
   const fields: string[] = [];
   if (view.actor) {
-    fields.push(`*Who*\n${esc(view.actor)}${view.account ? `\naccount ${esc(view.account)}` : ''}`);
+    const who = [`${esc(view.actorName ?? view.actor)}${view.actorType ? ` (${esc(view.actorType)})` : ''}`];
+    if (view.actorName !== view.actor) who.push(esc(view.actor));
+    if (view.account) who.push(`account ${esc(view.account)}`);
+    fields.push(`*Who*\n${who.join('\n')}`);
   } else if (view.account) {
     fields.push(`*Account*\n${esc(view.account)}`);
   }
@@ -125,7 +140,7 @@ function alertBlocks(view: AlertView, options: SlackRenderOptions): VigilBlock[]
 
 function fallbackText(view: AlertView, count: number): string {
   const parts = [`${view.emoji} ${view.label}: ${view.title}`];
-  if (view.actor) parts.push(`by ${shortActor(view.actor)}`);
+  if (view.actor) parts.push(`by ${view.actorName ?? shortActor(view.actor)}`);
   if (view.account) parts.push(`in ${view.account}`);
   if (count > 1) parts.push(`(×${count})`);
   return clip(esc(parts.join(' ')), 3000);

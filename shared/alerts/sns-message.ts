@@ -22,7 +22,7 @@ export function snsSubject(alert: Alert, options: DisplayOptions = {}): string {
   const view = viewAlert(alert, options);
   const head = `${view.label}: `;
   const count = alert.count > 1 ? ` (x${alert.count})` : '';
-  const actor = view.actor ? ` by ${shortActor(view.actor)}` : '';
+  const actor = view.actor ? ` by ${shortActor(view.actorName ?? view.actor)}` : '';
   const where = view.account ? ` in ${view.account}` : '';
   const title = ascii(view.title).trim();
   // Keep the whole title if at all possible; who and where are dropped before it is cut.
@@ -43,14 +43,21 @@ function ipSpaceLines(view: AlertView, maxCidrs: number): string[] {
   const ip = view.ipSpace;
   if (!ip) return [];
   const out: string[] = [''];
-  if (ip.counts.length > 0) out.push(`Changes: ${ip.counts.map(([k, n]) => `${k.replace(/_/g, ' ')} ${n}`).join(', ')}`);
-  for (const [label, list] of [
-    ['Added CIDRs', ip.added],
-    ['Removed CIDRs', ip.removed],
+  const nonZero = ip.counts.filter(([, n]) => n !== 0);
+  if (ip.counts.length > 0) {
+    out.push(`Changes: ${(nonZero.length > 0 ? nonZero : ip.counts).map(([k, n]) => `${k.replace(/_/g, ' ')} ${n}`).join(', ')}`);
+  }
+  if (ip.byService) out.push(`By service: ${ip.byService}`);
+  if (ip.version) out.push(`Version: ${ip.version}`);
+  if (ip.flapping.length > 0) out.push(`Flapping: ${ip.flapping.slice(0, 10).join(', ')}${ip.flapping.length > 10 ? ' ...' : ''}`);
+  for (const [label, list, total] of [
+    ['Added CIDRs', ip.added, ip.addedTotal],
+    ['Removed CIDRs', ip.removed, ip.removedTotal],
   ] as const) {
-    if (list.length === 0) continue;
-    const { shown, more } = truncateList(list, maxCidrs);
-    out.push(`${label} (${list.length}${ip.truncated ? '+' : ''}):`, ...shown.map((c) => `  ${c}`));
+    if (total === 0 && list.length === 0) continue;
+    const { shown } = truncateList(list, maxCidrs);
+    const more = Math.max(total, list.length) - shown.length;
+    out.push(`${label} (${Math.max(total, list.length)}):`, ...shown.map((c) => `  ${c}`));
     if (more > 0) out.push(`  ... and ${more} more`);
   }
   return out;
@@ -68,7 +75,16 @@ export function snsText(alert: Alert, options: DisplayOptions = {}): string {
     `${view.label}: ${view.title}`,
     view.summary || undefined,
     '',
-    line('Who', [view.actor, view.account && `account ${view.account}`].filter(Boolean).join(', ') || undefined),
+    line(
+      view.actor ? 'Who' : 'Account',
+      [
+        view.actor && `${view.actorName ?? view.actor}${view.actorType ? ` (${view.actorType})` : ''}`,
+        view.actor !== view.actorName ? view.actor : undefined,
+        view.account && (view.actor ? `account ${view.account}` : view.account),
+      ]
+        .filter(Boolean)
+        .join(', ') || undefined,
+    ),
     line('From', view.from),
     line('What', view.what ?? (view.region ? `region ${view.region}` : undefined)),
     line('When', when),
@@ -92,7 +108,7 @@ export function snsSms(alert: Alert, options: DisplayOptions = {}): string {
   const parts = [
     `vigil ${view.label}: ${view.title}`,
     accountName ? `@${accountName}` : undefined,
-    view.actor ? `by ${shortActor(view.actor)}` : undefined,
+    view.actor ? `by ${shortActor(view.actorName ?? view.actor)}` : undefined,
     alert.count > 1 ? `x${alert.count}` : undefined,
   ];
   return asciiClip(ascii(parts.filter(Boolean).join(' ')), 140);
