@@ -1,5 +1,6 @@
 // The explicit list of CLI command modules, in the order `vigil --help` shows them.
 import type { CommandModule } from './io';
+import { ipRangesCommand } from './ip-ranges';
 import { policyCommands } from './policy';
 
-export const commands: CommandModule[] = [policyCommands];
+export const commands: CommandModule[] = [ipRangesCommand, policyCommands];

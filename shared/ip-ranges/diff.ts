@@ -175,11 +175,13 @@ export function formatDiffText(d: IpRangesDiff): string {
     lines.push('', 'By region:');
     breakdown('region', d.byRegion);
   }
-  const nbg = (x: { networkBorderGroup?: string }) => (x.networkBorderGroup ? ` (${x.networkBorderGroup})` : '');
+  // The border group is shown where it says more than the region (Local and Wavelength Zones).
+  const nbg = (x: { region: string; networkBorderGroup?: string }) =>
+    x.networkBorderGroup && x.networkBorderGroup !== x.region ? ` (${x.networkBorderGroup})` : '';
   if (d.moved.length > 0) {
     lines.push('', `Moved (${d.moved.length}):`);
     for (const m of d.moved) {
-      lines.push(`  ${m.prefix} ${m.service}: ${m.from.region}${nbg(m.from)} → ${m.to.region}${nbg(m.to)}`);
+      lines.push(`  ${m.prefix} ${m.service}: ${m.from.region}/${m.from.networkBorderGroup ?? '-'} → ${m.to.region}/${m.to.networkBorderGroup ?? '-'}`);
     }
   }
   const entryLine = (sign: string, e: IpEntry) => `  ${sign} ${e.prefix} ${e.service} ${e.region}${nbg(e)}`;
