@@ -1,6 +1,6 @@
 import { type Severity, severityRank } from '../alerts/schema';
 import { directEscalationActions, highRiskServices, indirectEscalationActions, isStarOnly, selfServiceActions } from './actions';
-import { type ResourceScope, principalAccount, resourceScope } from './arn';
+import { type ResourceScope, parseArn, principalAccount, resourceScope } from './arn';
 import { statementsOf } from './parse';
 import { policyRule } from './rules';
 import {
@@ -87,6 +87,21 @@ const grants = (s: Stmt, action: string): boolean =>
   s.actions ? s.actions.some((p) => actionMatches(p, action)) : !(s.notActions ?? []).some((p) => actionMatches(p, action));
 
 const grantsAllActions = (s: Stmt): boolean => (s.actions ?? []).some(isAllActions);
+
+/**
+ * Whether one of the statement's resources can be a resource of the action's service: `"*"` on an S3 bucket ARN
+ * grants no IAM action. Unresolved template references (`{{Role.Arn}}`) and NotResource may be anything.
+ */
+function resourcesMayApply(s: Stmt, action: string): boolean {
+  if (s.notResources || !s.resources) return true;
+  const service = action.split(':')[0]?.toLowerCase() ?? '';
+  return s.resources.some((r) => {
+    const arn = parseArn(r.trim());
+    return r.trim() === '*' || !arn || arn.service.includes('*') || arn.service.toLowerCase() === service;
+  });
+}
+/** `grants`, restricted to statements whose resources can belong to the action's service. */
+const grantsOn = (s: Stmt, action: string): boolean => grants(s, action) && resourcesMayApply(s, action);
 
 const scopeRank: Record<ResourceScope, number> = { scoped: 0, type: 1, all: 2 };
 /** The widest scope among the statement's resources; NotResource and a missing Resource cover (nearly) everything. */
@@ -246,7 +261,7 @@ function checkIdentity(s: Stmt, out: Findings, attachedTo: AttachedTo, denyGuard
   const escalating: string[] = [];
   const selfScoped = (s.resources ?? []).length > 0 && (s.resources ?? []).every((r) => r.includes('${aws:username}'));
   for (const action of directEscalationActions) {
-    if (!grants(s, action)) continue;
+    if (!grantsOn(s, action)) continue;
     // Managing one's own keys is AWS's documented self-service policy; writing one's own policies is not.
     if (selfScoped && selfServiceActions.has(action.toLowerCase())) continue;
     let severity: Severity = scope !== 'scoped' || selfScoped ? 'high' : 'low';
@@ -480,9 +495,14 @@ function checkS3Put(s: Stmt, kind: PolicyKind, out: Findings): void {
   // A resource policy's "*" is about its own service (a queue, a key), so only an explicit s3 pattern counts there.
   const putGranted =
     kind === 'identity'
-      ? grants(s, 's3:PutObject') && !(grantsAllActions(s) && widestScope(s) === 'all')
+      ? grantsOn(s, 's3:PutObject') && !(grantsAllActions(s) && widestScope(s) === 'all')
       : (s.actions ?? []).some((p) => !isAllActions(p) && actionMatches(p, 's3:PutObject'));
-  if (!putGranted) return;
+  // PutObject applies to objects (`bucket/key`); a statement on bucket ARNs only (`arn:aws:s3:::b`) writes none.
+  const mayBeObject = (r: string): boolean => {
+    const arn = parseArn(r.trim());
+    return !arn || arn.service !== 's3' || arn.resource.includes('/') || arn.resource.includes('*');
+  };
+  if (!putGranted || (s.resources && !s.resources.some(mayBeObject))) return;
   const encryption = s.conditions.some((c) => c.key.startsWith('s3:x-amz-server-side-encryption'));
   const privateAcl = s.conditions.some(
     (c) => c.key === 's3:x-amz-acl' && !isNegated(c.operator) && c.values.length > 0 && c.values.every((v) => privateAcls.has(v.trim())),

@@ -75,6 +75,5 @@ export function safeParsePolicyDocument(input: unknown): PolicyParseResult {
   }
 }
 
-/** The Statement element as a list: IAM accepts a single object too. */
-export const statementsOf = (doc: PolicyDocument): Statement[] =>
-  Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+/** The statements of a parsed document (a single-object Statement is already a one-item list). */
+export const statementsOf = (doc: PolicyDocument): Statement[] => doc.Statement;

@@ -67,7 +67,8 @@ export const PolicyDocument = z.strictObject({
     .enum(['2012-10-17', '2008-10-17'], { error: 'Version must be "2012-10-17" (or the legacy "2008-10-17")' })
     .optional(),
   Id: z.string().optional(),
-  Statement: z.union([Statement, z.array(Statement)]),
+  // IAM accepts one statement object or a list; parsed documents always carry the list (index 0 for the object).
+  Statement: z.preprocess((v) => (v !== null && typeof v === 'object' && !Array.isArray(v) ? [v] : v), z.array(Statement)),
 });
 export type PolicyDocument = z.infer<typeof PolicyDocument>;
 
