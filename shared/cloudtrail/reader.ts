@@ -44,7 +44,11 @@ export interface ReadOptions {
   onSkipped?(reason: 'non-object' | 'invalid', index: number): void;
   /** Called after each chunk with the running stats (progress bars). */
   onProgress?(stats: Readonly<ReadStats>): void;
+  /** Filled as the file is read, so the counts are known even when reading fails part-way. */
+  stats?: ReadStats;
 }
+
+export const emptyReadStats = (): ReadStats => ({ bytesIn: 0, bytesOut: 0, gzip: false, records: 0, nonObject: 0, invalid: 0 });
 
 const GZIP_MAGIC_0 = 0x1f;
 const GZIP_MAGIC_1 = 0x8b;
@@ -77,7 +81,7 @@ export async function readCloudTrailLog(
   options: ReadOptions,
 ): Promise<ReadStats> {
   const limits = { ...defaultReadLimits, ...options.limits };
-  const stats: ReadStats = { bytesIn: 0, bytesOut: 0, gzip: false, records: 0, nonObject: 0, invalid: 0 };
+  const stats: ReadStats = options.stats ?? emptyReadStats();
   let index = 0;
   const { onRecord, onSkipped, onProgress } = options;
   const splitter = new RecordSplitter(
