@@ -1,7 +1,7 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Alert } from '../../shared/alerts/schema';
+import type { Alert } from '../../shared/alerts/schema';
 import { CloudTrailRecord } from '../../shared/cloudtrail/record';
 import { isCloudTrailRecord } from '../../shared/cloudtrail/reader';
 import { DetectionConfig } from '../../shared/config/detection';
