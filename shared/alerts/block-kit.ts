@@ -104,15 +104,18 @@ export type VigilBlock = HeaderBlock | SectionBlock | ContextBlock | DividerBloc
 export interface SlackMessage {
   text: string;
   blocks?: VigilBlock[];
-  attachments?: (MessageAttachment & { color: string; blocks: VigilBlock[] })[];
+  attachments?: (Omit<MessageAttachment, 'blocks' | 'color'> & { color: string; blocks: VigilBlock[] })[];
   unfurl_links?: boolean;
   unfurl_media?: boolean;
 }
 
 // Compile-time proof that what the schema accepts is a valid Slack message according to @slack/types.
 type Validated = z.infer<typeof SlackMessageSchema>;
-const _assignable = (m: Validated): { text: string; blocks?: KnownBlock[]; attachments?: MessageAttachment[] } => m;
-void _assignable;
+type OfficialMessage = { text: string; blocks?: KnownBlock[]; attachments?: MessageAttachment[] };
+const _validatedIsOfficial = (m: Validated): OfficialMessage => m;
+const _builtIsOfficial = (m: SlackMessage): OfficialMessage => m;
+void _validatedIsOfficial;
+void _builtIsOfficial;
 
 export type BlockKitIssue = { path: string; message: string };
 

@@ -2,7 +2,6 @@ import {
   type SlackMessage,
   type VigilBlock,
   blockKitIssues,
-  clipMrkdwn,
   context,
   escapeMrkdwn as esc,
   fieldsSection,
@@ -76,13 +75,21 @@ function ipSpaceBlocks(view: AlertView, maxCidrs: number): VigilBlock[] {
     ['Removed CIDRs', ip.removed, ip.removedTotal],
   ] as const) {
     if (total === 0 && list.length === 0) continue;
-    const { shown } = truncateList(list, maxCidrs);
-    const more = Math.max(total, list.length) - shown.length;
-    const tail = more > 0 ? `\n… and ${more} more` : '';
-    const fence = shown.length > 0 ? `\n\`\`\`${shown.map(esc).join('\n')}\`\`\`` : '';
-    // Budget the code block so the closing fence survives the section limit.
-    const body = clipMrkdwn(`*${label} (${Math.max(total, list.length)})*${fence}`, limits.sectionText - tail.length);
-    blocks.push(section(`${body}${tail}`));
+    const all = Math.max(total, list.length);
+    const title = `*${label} (${all})*`;
+    // As many whole CIDRs as fit the section beside the title, the fences and the "… and N more" line.
+    const budget = limits.sectionText - title.length - 8 - '\n… and 9999999 more'.length;
+    const shown: string[] = [];
+    let used = 0;
+    for (const cidr of truncateList(list, maxCidrs).shown) {
+      const piece = esc(cidr);
+      if (used + piece.length + 1 > budget) break;
+      shown.push(piece);
+      used += piece.length + 1;
+    }
+    const more = all - shown.length;
+    const fence = shown.length > 0 ? `\n\`\`\`${shown.join('\n')}\`\`\`` : '';
+    blocks.push(section(`${title}${fence}${more > 0 ? `\n… and ${more} more` : ''}`));
   }
   return blocks;
 }
