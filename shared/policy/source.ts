@@ -74,15 +74,17 @@ export const cloudFormationTags: (ScalarTag | CollectionTag)[] = ['Ref', 'Condit
 
 const markerPattern = /vigil:ignore\b(.*)/;
 
-function collectMarkers(doc: Document, lines: LineCounter): { markers: CommentMarker[]; problems: string[] } {
+function collectMarkers(doc: Document, lines: LineCounter, text: string): { markers: CommentMarker[]; problems: string[] } {
   const markers: CommentMarker[] = [];
   const problems: string[] = [];
   const take = (comment: string | null | undefined, path: SourcePath, offset: number | undefined): void => {
     if (!comment) return;
-    for (const text of comment.split('\n')) {
-      const m = markerPattern.exec(text);
+    for (const commentLine of comment.split('\n')) {
+      const m = markerPattern.exec(commentLine);
       if (!m) continue;
-      const line = offset === undefined ? 0 : lines.linePos(offset).line;
+      // The parser keeps a comment's text, not its position: find it next to the node it belongs to.
+      const at = offset === undefined ? -1 : text.lastIndexOf(m[0], offset) >= 0 ? text.lastIndexOf(m[0], offset) : text.indexOf(m[0], offset);
+      const line = at >= 0 ? lines.linePos(at).line : offset === undefined ? 0 : lines.linePos(offset).line;
       const rest = (m[1] ?? '').trim();
       const space = rest.search(/\s/);
       const rules = (space < 0 ? rest : rest.slice(0, space)).split(',').filter((r) => r !== '');
@@ -150,7 +152,7 @@ export function loadSource(text: string, file: string, format: 'json' | 'yaml'):
     value = doc.toJS({ maxAliasCount: 100 });
   }
   const usable = doc.errors.length === 0;
-  const { markers, problems } = usable ? collectMarkers(doc, lines) : { markers: [], problems: [] };
+  const { markers, problems } = usable ? collectMarkers(doc, lines, text) : { markers: [], problems: [] };
   return {
     file,
     value,
