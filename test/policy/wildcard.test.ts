@@ -71,6 +71,6 @@ describe('principal accounts', () => {
     expect(principalAccount('arn:aws-us-gov:sts::444455556666:assumed-role/x/y')).toEqual({ kind: 'account', account: '444455556666' });
     expect(principalAccount('arn:aws:iam::{{AWS.AccountId}}:root')).toEqual({ kind: 'self' });
     expect(principalAccount('{{PartnerAccount}}')).toEqual({ kind: 'unresolved' });
-    expect(principalAccount('AROAEXAMPLEUNIQUEID1')).toEqual({ kind: 'unresolved' });
+    expect(principalAccount('AROAEXAMPLEUNIQUEID12')).toEqual({ kind: 'unresolved' });
   });
 });
