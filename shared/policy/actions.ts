@@ -102,10 +102,54 @@ export const starOnlyActions = new Set(
   ].map((a) => a.toLowerCase()),
 );
 
+/**
+ * Describe/List calls that do take resource ARNs, so "*" on them is a choice, not an AWS constraint: the common ones
+ * in serverless stacks (the "Describe or List means star-only" rule of thumb is wrong for these).
+ */
+const listOrDescribeWithResources = new Set(
+  [
+    's3:ListBucket',
+    's3:ListBucketVersions',
+    's3:ListBucketMultipartUploads',
+    's3:ListMultipartUploadParts',
+    'sqs:ListQueueTags',
+    'sqs:ListDeadLetterSourceQueues',
+    'sns:ListSubscriptionsByTopic',
+    'dynamodb:DescribeTable',
+    'dynamodb:DescribeStream',
+    'dynamodb:DescribeTimeToLive',
+    'dynamodb:ListTagsOfResource',
+    'lambda:ListTags',
+    'lambda:ListVersionsByFunction',
+    'lambda:ListAliases',
+    'logs:DescribeLogStreams',
+    'kms:DescribeKey',
+    'kms:ListGrants',
+    'kms:ListKeyPolicies',
+    'secretsmanager:DescribeSecret',
+    'secretsmanager:ListSecretVersionIds',
+    'states:DescribeStateMachine',
+    'states:DescribeExecution',
+    'states:ListExecutions',
+    'iam:ListAttachedRolePolicies',
+    'iam:ListRolePolicies',
+    'iam:ListAttachedUserPolicies',
+    'iam:ListUserPolicies',
+    'iam:ListAccessKeys',
+    'iam:ListGroupsForUser',
+    'cloudformation:DescribeStacks',
+    'cloudformation:DescribeStackResources',
+    'cloudformation:ListStackResources',
+    'ecr:DescribeImages',
+    'ecr:ListImages',
+  ].map((a) => a.toLowerCase()),
+);
+
 /** `ec2:DescribeInstances`, `ec2:Describe*`, `iam:ListRoles`: calls that mostly only accept "*". */
 export function isDescribeOrList(actionPattern: string): boolean {
-  const name = actionPattern.toLowerCase().split(':')[1] ?? '';
-  return name.startsWith('describe') || name.startsWith('list');
+  const lower = actionPattern.toLowerCase();
+  const name = lower.split(':')[1] ?? '';
+  return (name.startsWith('describe') || name.startsWith('list')) && !listOrDescribeWithResources.has(lower);
 }
 
 export const isStarOnly = (actionPattern: string): boolean =>

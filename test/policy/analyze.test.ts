@@ -87,6 +87,8 @@ describe('identity policies', () => {
     expect(rules(analyze([allow({ Action: ['ec2:DescribeRegions', 'cloudwatch:PutMetricData', 'xray:PutTraceSegments'], Resource: '*' })]))).toEqual([
       ['resource-wildcard', 'low'],
     ]);
+    // s3:ListBucket takes bucket ARNs, whatever its name suggests.
+    expect(rules(analyze([allow({ Action: 's3:ListBucket', Resource: '*' })]))).toEqual([['resource-wildcard', 'medium']]);
     const [f] = analyze([allow({ Action: ['ec2:DescribeRegions', 'sqs:DeleteMessage'], Resource: '*' })]);
     expect([f?.ruleId, f?.severity]).toEqual(['resource-wildcard', 'medium']);
     expect(f?.message).toContain('"sqs:DeleteMessage"');
