@@ -1,6 +1,7 @@
 // The explicit list of CLI command modules, in the order `vigil --help` shows them.
 import type { CommandModule } from './io';
 import { ipRangesCommand } from './ip-ranges';
+import { notifyCommand } from './notify';
 import { policyCommands } from './policy';
 
-export const commands: CommandModule[] = [ipRangesCommand, policyCommands];
+export const commands: CommandModule[] = [ipRangesCommand, policyCommands, notifyCommand];
