@@ -127,6 +127,7 @@ export async function readCloudTrailLog(
 
   const iterator = source[Symbol.asyncIterator]();
   let finished = false;
+  let sourceError: { err: unknown } | undefined;
   try {
     // Peek at the first bytes: gzip is detected by its magic number, not trusted from the name.
     let first = await iterator.next();
@@ -138,7 +139,15 @@ export async function readCloudTrailLog(
       stats.bytesIn += head.length;
       yield head;
       for (;;) {
-        const next = await iterator.next();
+        let next: IteratorResult<Uint8Array>;
+        try {
+          next = await iterator.next();
+        } catch (err) {
+          // The source broke off (a reset connection). End the input here instead of tearing the pipeline down,
+          // so the bytes already received are still decompressed and evaluated; the source error is reported.
+          sourceError = { err };
+          return;
+        }
         if (next.done) {
           finished = true;
           return;
@@ -152,8 +161,10 @@ export async function readCloudTrailLog(
     } else {
       await consume(counted());
     }
+    if (sourceError) throw sourceError.err;
   } catch (err) {
-    throw fileError(options.name, err);
+    // A broken source explains the truncation that follows it: report the cause, not the symptom.
+    throw fileError(options.name, sourceError ? sourceError.err : err);
   } finally {
     // Stop the source (an S3 response body) when we stopped early, so its socket is released.
     if (!finished) await iterator.return?.().catch(() => undefined);

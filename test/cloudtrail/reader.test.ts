@@ -3,7 +3,7 @@ import path from 'node:path';
 import { Readable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { IntegrityError, ValidationError } from '../../shared/core/errors';
+import { IntegrityError, TransientError, ValidationError } from '../../shared/core/errors';
 import type { CloudTrailRecord } from '../../shared/cloudtrail/record';
 import { type ReadOptions, type ReadStats, readCloudTrailLog } from '../../shared/cloudtrail/reader';
 import { cloudtrailDir } from '../support/shared-data';
@@ -152,6 +152,22 @@ describe('readCloudTrailLog', () => {
       readCloudTrailLog(Readable.from([bytes.subarray(0, bytes.length - 30)]), { name: 'k', onRecord: (r) => seen.push(r.eventName) }),
     ).rejects.toThrow(IntegrityError);
     expect(seen).toEqual(['A', 'B']);
+  });
+
+  it('evaluates what arrived before a source broke off, and reports the source error (retryable)', async () => {
+    const gz = gzipSync(log(Array.from({ length: 300 }, (_, i) => record(`E${i}`))));
+    const body = Readable.from(
+      (async function* () {
+        yield gz.subarray(0, Math.floor(gz.length / 2));
+        throw Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' });
+      })(),
+    );
+    const seen: string[] = [];
+    const err = await readCloudTrailLog(body, { name: 's3://b/k.json.gz', onRecord: (r) => seen.push(r.eventName) }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(TransientError);
+    expect((err as Error).message).toBe('s3://b/k.json.gz: reading failed: socket hang up');
+    expect(seen.length).toBeGreaterThan(10);
+    expect(seen.slice(0, 3)).toEqual(['E0', 'E1', 'E2']);
   });
 
   it('fails a corrupt or truncated gzip with an IntegrityError naming the file', async () => {
