@@ -23,7 +23,7 @@ export const policyRules: readonly PolicyRuleMeta[] = [
     id: 'admin-wildcard',
     title: 'Allow of every action on every resource',
     severity: 'critical',
-    appliesTo: ['identity', 'resource'],
+    appliesTo: ['identity'],
     rationale:
       'Action "*" on Resource "*" is full administrator access: whoever holds it can do anything in the account, including removing logging and granting itself more.',
     fixHint: 'List the actions and resource ARNs the workload needs; for break-glass administrators use a role with MFA, not a standing grant.',
@@ -91,7 +91,7 @@ export const policyRules: readonly PolicyRuleMeta[] = [
     id: 'service-wildcard',
     title: 'Every action of a service',
     severity: 'medium',
-    appliesTo: ['identity', 'resource'],
+    appliesTo: ['identity'],
     rationale:
       'service:* grants every present and future action of the service; on "*" it is administrator access to that service (high for IAM, STS, Organizations, KMS, S3, EC2, Lambda and other services that control data or identities).',
     fixHint: 'List the actions the workload calls (CloudTrail or IAM Access Analyzer policy generation shows them).',
