@@ -243,8 +243,9 @@ describe('rule engine', () => {
 
   it('validates rule options and rule ids from configuration, naming the field', () => {
     const withOptions = defineRule({
-      ...createUser,
+      ...baseRule,
       id: 'with-options',
+      events: [{ source: 'iam.amazonaws.com', names: ['CreateUser'] }],
       options: z.strictObject({ limit: z.number().int().default(5) }),
       match: (_r, ctx) => ctx.options.limit > 3,
     });
