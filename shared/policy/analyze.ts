@@ -1,7 +1,8 @@
 import { type Severity, severityRank } from '../alerts/schema';
 import { directEscalationActions, highRiskServices, indirectEscalationActions, isStarOnly, selfServiceActions } from './actions';
 import { type ResourceScope, parseArn, principalAccount, resourceScope } from './arn';
-import { statementsOf } from './parse';
+import { ValidationError } from '../core/errors';
+import { formatZodError, statementsOf } from './parse';
 import { policyRule } from './rules';
 import {
   AnalyzeOptions,
@@ -210,7 +211,9 @@ const quote = (values: string[], max = 5): string =>
  * at the statement, and `subjects` (actions, principals, values) for display and suppressions.
  */
 export function analyzePolicy(doc: PolicyDocument, options: AnalyzeOptions = {}): PolicyFinding[] {
-  const opts = AnalyzeOptions.parse(options);
+  const parsed = AnalyzeOptions.safeParse(options);
+  if (!parsed.success) throw new ValidationError(`invalid analyzePolicy options: ${formatZodError(parsed.error)}`);
+  const opts = parsed.data;
   const kind = opts.kind ?? inferPolicyKind(doc);
   const statements = statementsOf(doc).map(normalize);
   const out = new Findings();
