@@ -266,12 +266,12 @@ const parseAccount = (value: string, previous: string[] = []): string[] => {
 };
 
 export const policyCommands: CommandModule = (program: Command, io: CliIo, setExit) => {
-  const policy = program.command('policy').description('Check IAM policies and the policies inside CloudFormation/serverless templates.');
+  const policy = program.command('policy').description('lint IAM policies and the policies inside CloudFormation/serverless templates');
 
   policy
     .command('lint')
     .description(
-      'Lint IAM policy JSON (identity, resource, trust) and the policies in CloudFormation/serverless templates (JSON or YAML). ' +
+      'lint IAM policy JSON (identity, resource, trust) and the policies in CloudFormation/serverless templates (JSON or YAML). ' +
         'Exit 0 clean, 1 findings at or above --fail-on, 2 unreadable or invalid input (the rest is still linted).',
     )
     .argument('<paths...>', 'files, directories (walked for .json/.yaml/.yml/.template) or - for stdin')
@@ -289,7 +289,7 @@ export const policyCommands: CommandModule = (program: Command, io: CliIo, setEx
         AttachedTo.options,
       ),
     )
-    .option('--allow <file...>', `suppressions file(s) (default: ${defaultAllowFile} when present)`)
+    .option('--allow <file>', `suppressions file (repeatable; default: ${defaultAllowFile} when present)`, (v: string, prev: string[] = []) => [...prev, v])
     .option('--output <file>', 'write the report to a file instead of stdout')
     .option('--show-suppressed', 'list accepted findings too (text format)')
     .action(async (paths: string[], opts: LintCommandOptions) => {
@@ -301,7 +301,7 @@ export const policyCommands: CommandModule = (program: Command, io: CliIo, setEx
 
   policy
     .command('rules')
-    .description('List the policy checks with their severity and rationale.')
+    .description('list the policy checks with their severity and rationale')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .action((opts: { format: 'text' | 'json' }) => {
       if (opts.format === 'json') {

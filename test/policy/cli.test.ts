@@ -123,7 +123,7 @@ describe('vigil policy lint', () => {
   });
 
   it('--allow accepts findings by rule, file, resource and subjects; every accepted finding keeps its reason', async () => {
-    const run = await lint(`${fixtures}/identity/describe-on-star.json`, `${fixtures}/identity/write-on-star.json`, `${fixtures}/templates/app-stack.yaml`, '--allow', `${fixtures}/allow.yaml`, '--format', 'json');
+    const run = await lint('--allow', `${fixtures}/allow.yaml`, `${fixtures}/identity/describe-on-star.json`, `${fixtures}/identity/write-on-star.json`, `${fixtures}/templates/app-stack.yaml`, '--format', 'json');
     const r = report(run.stdout);
     const describe = r.findings.find((f) => f.file.endsWith('describe-on-star.json'));
     expect(describe?.suppressed).toEqual({ by: 'allow-file', reason: 'ec2:Describe* calls only accept Resource "*"' });
