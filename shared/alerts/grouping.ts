@@ -4,10 +4,13 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import type { Clock } from '../core/deps';
 import { TransientError } from '../core/errors';
-import { Alert } from './schema';
+import { Alert, type Severity } from './schema';
 
 /**
- * Grouping state of one (Slack channel, dedup key) in the shared state table, pk = `group#<channel>#<dedupKey>`.
+ * Grouping state of one (Slack channel, severity, dedup key) in the shared state table,
+ * pk = `group#<channel>#<severity>#<dedupKey>`. Severity is part of the key so that a more severe alert of the same
+ * key (a migration that ends in failure after its info progress notes) is never swallowed by a quieter window: it
+ * opens its own window and is posted at once.
  *
  * A window opens with the first alert of a key, lasts `windowMs`, and counts every further alert of that key exactly
  * once (alert ids in a string set make SQS redeliveries harmless). All transitions are conditional writes, so any
@@ -21,7 +24,8 @@ import { Alert } from './schema';
  * completing; they are longer than the Lambda timeout so a live holder is never overtaken.
  */
 
-export const groupKey = (channel: string, dedupKey: string): string => `group#${channel}#${dedupKey}`;
+export const groupKey = (channel: string, severity: Severity, dedupKey: string): string =>
+  `group#${channel}#${severity}#${dedupKey}`;
 
 const StringSet = z.custom<Set<string>>((v) => v instanceof Set);
 
@@ -34,8 +38,10 @@ export const GroupItem = z.object({
   count: z.number(),
   alerts: z.number(),
   ids: StringSet.optional(),
-  /** The alert that opened the window, as JSON: what the post shows (with the window's count). */
+  /** The alert that opened the window, as JSON. */
   head: z.string(),
+  /** The window's alert with the latest lastSeen (or eventTime), as JSON: what posts and edits show, with the count. */
+  latest: z.string(),
   firstSeen: z.number(),
   lastSeen: z.number(),
   postState: z.enum(['posting', 'posted', 'failed']).optional(),
@@ -51,6 +57,7 @@ export const GroupItem = z.object({
 export type GroupItem = z.infer<typeof GroupItem>;
 
 export const headAlert = (item: GroupItem): Alert => Alert.parse(JSON.parse(item.head));
+export const latestAlert = (item: GroupItem): Alert => Alert.parse(JSON.parse(item.latest));
 
 export type IngestResult =
   /** This alert opened a new window: it is the head and should be posted. */
@@ -155,7 +162,7 @@ export class GroupStore {
         { ':c': alert.count, ':one': 1, ':id': new Set([alert.id]), ':idStr': alert.id, ':now': now, ':max': this.maxTracked },
         { '#count': 'count', '#alerts': 'alerts', '#ids': 'ids' },
       );
-      if (added) return { kind: 'added', item: await this.widenSeen(added, s) };
+      if (added) return { kind: 'added', item: await this.widenSeen(added, s, alert) };
 
       const current = await this.get(pk);
       if (current?.ids?.has(alert.id)) return { kind: 'duplicate', item: current };
@@ -167,7 +174,7 @@ export class GroupStore {
           { ':c': alert.count, ':one': 1, ':w': current.windowId, ':now': now },
           { '#count': 'count', '#alerts': 'alerts' },
         );
-        if (untracked) return { kind: 'added', item: await this.widenSeen(untracked, s) };
+        if (untracked) return { kind: 'added', item: await this.widenSeen(untracked, s, alert) };
         continue;
       }
       if (current && current.windowEnd > now) continue; // the window changed under us: try again
@@ -186,6 +193,7 @@ export class GroupStore {
         alerts: 1,
         ids: new Set([alert.id]),
         head: JSON.stringify(alert),
+        latest: JSON.stringify(alert),
         firstSeen: s.first,
         lastSeen: s.last,
       };
@@ -206,12 +214,16 @@ export class GroupStore {
     throw new TransientError(`grouping: too much contention on ${pk}`);
   }
 
-  private async widenSeen(item: GroupItem, s: { first: number; last: number }): Promise<GroupItem> {
+  /** Widens first/last seen to this alert's; the alert seen last becomes the one the post shows. */
+  private async widenSeen(item: GroupItem, s: { first: number; last: number }, alert: Alert): Promise<GroupItem> {
     let current = item;
     if (s.last > current.lastSeen) {
       current =
-        (await this.update(item.pk, 'SET lastSeen = :v', 'windowId = :w AND lastSeen < :v', { ':v': s.last, ':w': item.windowId })) ??
-        current;
+        (await this.update(item.pk, 'SET lastSeen = :v, latest = :alert', 'windowId = :w AND lastSeen < :v', {
+          ':v': s.last,
+          ':w': item.windowId,
+          ':alert': JSON.stringify(alert),
+        })) ?? current;
     }
     if (s.first < current.firstSeen) {
       current =

@@ -3,7 +3,7 @@ import type { Clock, Logger } from '../core/deps';
 import { ConfigError, TransientError, ValidationError, describeError } from '../core/errors';
 import type { SlackMessage } from './block-kit';
 import type { DisplayOptions } from './display';
-import { type GroupItem, type GroupStore, groupKey, headAlert } from './grouping';
+import { type GroupItem, type GroupStore, groupKey, latestAlert } from './grouping';
 import { FLUSH_KIND, type FlushMessage } from './queue-message';
 import { routeAlert } from './routing';
 import type { Alert } from './schema';
@@ -149,7 +149,7 @@ class Delivery {
     try {
       // With grouping off the "window" is just this alert: no group line in the post.
       const group = this.settings.config.grouping.windowMinutes > 0 ? groupSummary(claimed, true, target) : undefined;
-      const { ts } = await this.post(target.channel, this.render(headAlert(claimed), group));
+      const { ts } = await this.post(target.channel, this.render(latestAlert(claimed), group));
       await groups.completePost(claimed.pk, claimed.windowId, { ts, shownCount: claimed.count, shownAlerts: claimed.alerts });
       return true;
     } catch (err) {
@@ -165,7 +165,7 @@ class Delivery {
     const previous = { shownCount: item.shownCount ?? 0, shownAlerts: item.shownAlerts ?? 0 };
     if (!(await groups.claimUpdate(item, this.settings.config.grouping.updateIntervalSeconds * 1000))) return false;
     try {
-      await this.update(channel, item.postTs, this.render(headAlert(item), groupSummary(item, true, target)));
+      await this.update(channel, item.postTs, this.render(latestAlert(item), groupSummary(item, true, target)));
       return true;
     } catch (err) {
       await groups.revertUpdate(item, previous);
@@ -186,12 +186,12 @@ class Delivery {
       throw new TransientError(`grouping window of ${pk} is being posted or closed by another invocation`);
     }
     try {
-      const head = headAlert(claimed);
+      const latest = latestAlert(claimed);
       const target = await this.target(channel);
       const final = groupSummary(claimed, false, target);
       const shown = { count: claimed.shownCount ?? 0, alerts: claimed.shownAlerts ?? 0 };
       if (claimed.postState !== 'posted') {
-        const { ts } = await this.post(channel, this.render(head, final));
+        const { ts } = await this.post(channel, this.render(latest, final));
         await groups.completeFinal(pk, windowId, { shownCount: claimed.count, shownAlerts: claimed.alerts, ts });
         return 'posted';
       }
@@ -200,12 +200,12 @@ class Delivery {
         return 'nothing-to-do';
       }
       if (target.kind === 'api' && claimed.postTs) {
-        await this.update(channel, claimed.postTs, this.render(head, final));
+        await this.update(channel, claimed.postTs, this.render(latest, final));
       } else {
         await this.post(
           channel,
           renderSlackRollup(
-            head,
+            latest,
             { more: claimed.count - shown.count, moreAlerts: claimed.alerts - shown.alerts, group: final },
             this.settings.display,
           ),
@@ -230,14 +230,21 @@ class Delivery {
     const target = await this.target(channel); // fail fast on a channel with no credentials, before any state
     const windowMinutes = this.settings.config.grouping.windowMinutes;
     // Grouping off: each alert is its own "window" keyed by its id, which still makes SQS redeliveries idempotent.
-    const pk = windowMinutes > 0 ? groupKey(channel, alert.dedupKey) : groupKey(channel, `alert:${alert.id}`);
+    const pk = groupKey(channel, alert.severity, windowMinutes > 0 ? alert.dedupKey : `alert:${alert.id}`);
     const windowMs = windowMinutes > 0 ? windowMinutes * 60_000 : 24 * 3600_000;
     const scheduler = windowMinutes > 0 ? this.deps.scheduleFlush : undefined;
     const beforeOpen = scheduler
       ? async (w: { windowId: string; windowEnd: number }) => {
           const delay = Math.ceil((w.windowEnd - this.deps.clock.now().getTime()) / 1000) + 1;
           await scheduler(
-            { kind: FLUSH_KIND, channel, dedupKey: alert.dedupKey, windowId: w.windowId, windowEnd: w.windowEnd },
+            {
+              kind: FLUSH_KIND,
+              channel,
+              severity: alert.severity,
+              dedupKey: alert.dedupKey,
+              windowId: w.windowId,
+              windowEnd: w.windowEnd,
+            },
             Math.min(900, Math.max(0, delay)),
           );
         }
@@ -323,6 +330,6 @@ export async function closeGroupWindow(flush: FlushMessage, deps: NotifierDeps, 
   }
   const delivery = new Delivery(deps, settings);
   return forEachChannel([flush.channel], deps, (channel) =>
-    delivery.closeWindow(groups, channel, flush.windowId, groupKey(channel, flush.dedupKey)),
+    delivery.closeWindow(groups, channel, flush.windowId, groupKey(channel, flush.severity, flush.dedupKey)),
   );
 }

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { ChannelName } from '../config/notify';
 import { ValidationError } from '../core/errors';
 import { formatZodIssues } from '../config/load';
-import { Alert } from './schema';
+import { Alert, Severity } from './schema';
 
 /**
  * What arrives on the notifier's queue:
@@ -18,6 +18,7 @@ export const FLUSH_KIND = 'vigil.notify.group-close';
 export const FlushMessage = z.strictObject({
   kind: z.literal(FLUSH_KIND),
   channel: ChannelName,
+  severity: Severity,
   dedupKey: z.string().min(1),
   windowId: z.string().min(1),
   /** Epoch ms at which the window ends. */

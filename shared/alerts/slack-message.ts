@@ -180,7 +180,7 @@ export function renderSlackAlert(alert: Alert, options: SlackRenderOptions = {})
 
 /**
  * Webhook-only grouping: incoming webhooks cannot edit a post, so the end of a window adds one short roll-up
- * ("+N more of …") instead of N more full posts.
+ * ("+N more of …", with the latest alert's title and summary) instead of N more full posts.
  */
 export function renderSlackRollup(
   alert: Alert,
@@ -192,8 +192,9 @@ export function renderSlackRollup(
   const text = `${view.emoji} +${rollup.more} more of ${view.label}: ${view.title}`;
   const blocks: VigilBlock[] = [
     section(
-      `*+${rollup.more} more* (${rollup.moreAlerts} alert${rollup.moreAlerts === 1 ? '' : 's'}) of *${esc(view.title)}*` +
-        `${view.account ? ` in account ${esc(view.account)}` : ''} since the post above.\n` +
+      `*+${rollup.more} more* (${rollup.moreAlerts} alert${rollup.moreAlerts === 1 ? '' : 's'}) like the post above` +
+        `${view.account ? ` in account ${esc(view.account)}` : ''}.\n` +
+        `Latest: *${esc(view.title)}*${view.summary.trim() ? ` — ${esc(clip(view.summary, 500))}` : ''}\n` +
         `Total *${group.count}* in ${group.alerts} alerts, first ${formatUtc(group.firstSeen)}, last ${formatUtc(group.lastSeen)}.`,
     ),
     context([`Rule ${code(view.ruleId)}`, `Key ${code(clip(view.dedupKey, 200))}`]),

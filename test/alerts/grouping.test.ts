@@ -123,10 +123,10 @@ describe('grouping bursts into one Slack post (dynalite + local Slack)', () => {
     // The window's closing was scheduled once, when it opened.
     expect(flushes).toHaveLength(1);
     const flush = flushes[0]!;
-    expect(flush.message).toMatchObject({ kind: 'vigil.notify.group-close', channel: 'default', dedupKey });
+    expect(flush.message).toMatchObject({ kind: 'vigil.notify.group-close', channel: 'default', severity: 'critical', dedupKey });
     expect(flush.delaySeconds).toBe(601);
 
-    const item = await groups.get(groupKey('default', dedupKey));
+    const item = await groups.get(groupKey('default', 'critical', dedupKey));
     expect(item).toMatchObject({ count: 50, alerts: 50, postState: 'posted', shownCount: 1 });
 
     // Too early (an SQS delay is capped at 15 minutes): re-scheduled, nothing posted.
@@ -167,7 +167,7 @@ describe('grouping bursts into one Slack post (dynalite + local Slack)', () => {
     expect(http.requests.map((r) => r.url).slice(4)).toEqual(['/api/chat.update', '/api/chat.postMessage']);
     expect(JSON.stringify(bodies()[4])).toContain('*11* in 11 alerts');
     expect(JSON.stringify(bodies()[4])).not.toContain('update this count'); // the final edit has no "open" footer
-    const item = await groups.get(groupKey('default', dedupKey));
+    const item = await groups.get(groupKey('default', 'critical', dedupKey));
     expect(item).toMatchObject({ count: 1, alerts: 1, postTs: '1723471402.2' });
   });
 
@@ -178,7 +178,7 @@ describe('grouping bursts into one Slack post (dynalite + local Slack)', () => {
     for (let i = 0; i < 3; i++) statuses.push((await notifyAlert(alert, deps, settings())).outcomes[0]?.status);
     expect(statuses).toEqual(['posted', 'duplicate', 'duplicate']);
     expect(http.requests).toHaveLength(1);
-    expect(await groups.get(groupKey('default', dedupKey))).toMatchObject({ count: 4, alerts: 1 });
+    expect(await groups.get(groupKey('default', 'critical', dedupKey))).toMatchObject({ count: 4, alerts: 1 });
   });
 
   it('concurrent invocations agree: 20 alerts at once give one post and an exact count', async () => {
@@ -188,7 +188,7 @@ describe('grouping bursts into one Slack post (dynalite + local Slack)', () => {
     expect(results.every((r) => r.retry === undefined)).toBe(true);
     expect(statuses.filter((s) => s === 'posted')).toHaveLength(1);
     expect(http.requests).toHaveLength(1);
-    const item = await groups.get(groupKey('default', dedupKey));
+    const item = await groups.get(groupKey('default', 'critical', dedupKey));
     expect(item).toMatchObject({ count: 20, alerts: 20 });
     // Racing openers each scheduled a closing before their conditional put; only the winner's window exists, and the
     // others' closing messages are no-ops.
@@ -208,7 +208,7 @@ describe('grouping bursts into one Slack post (dynalite + local Slack)', () => {
     expect(first.retry?.name).toBe('SlackUnavailableError');
     expect(first.outcomes).toEqual([]);
     // Counted, and the post claim given back for whoever comes next.
-    const afterFailure = await groups.get(groupKey('default', dedupKey));
+    const afterFailure = await groups.get(groupKey('default', 'critical', dedupKey));
     expect(afterFailure?.count).toBe(1);
     expect(afterFailure?.postState).toBeUndefined();
 
@@ -235,7 +235,7 @@ describe('grouping bursts into one Slack post (dynalite + local Slack)', () => {
         message: 'Slack rejected the message for channel "default": channel_not_found (HTTP 404)',
       },
     ]);
-    expect(await groups.get(groupKey('default', dedupKey))).toMatchObject({ postState: 'failed', postError: 'channel_not_found' });
+    expect(await groups.get(groupKey('default', 'critical', dedupKey))).toMatchObject({ postState: 'failed', postError: 'channel_not_found' });
     expect((await notifyAlert(burstAlert(1), deps, settings())).outcomes[0]?.status).toBe('posted');
   });
 
@@ -251,6 +251,36 @@ describe('grouping bursts into one Slack post (dynalite + local Slack)', () => {
       expect.stringContaining('CloudTrail logging stopped'),
     ]);
     expect(flushes).toHaveLength(2);
+  });
+
+  it('a more severe alert of the same key is not swallowed by a quieter window: it is posted at once', async () => {
+    const { deps, settings } = webhookSetup();
+    const progress = (i: number, patch: Partial<Alert> = {}) =>
+      alertFixture('migration-progress', { id: `m-${keySeq}-${i}`, dedupKey, title: `Migration: ${i * 25}% moved`, ...patch });
+    const statuses = [];
+    for (const i of [1, 2]) statuses.push((await notifyAlert(progress(i), deps, settings())).outcomes[0]?.status);
+    statuses.push((await notifyAlert(progress(4, { severity: 'high', title: 'Migration failed, rolled back' }), deps, settings())).outcomes[0]?.status);
+    expect(statuses).toEqual(['posted', 'counted', 'posted']);
+    expect(bodies().map((b) => b.text)).toEqual([
+      ':white_circle: INFO: Migration: 25% moved in 111122223333',
+      ':large_orange_circle: HIGH: Migration failed, rolled back in 111122223333',
+    ]);
+  });
+
+  it('bot token: the edited post shows the latest alert of the window (progress notes)', async () => {
+    const { deps, settings } = botSetup();
+    for (const percent of [25, 50, 75]) {
+      const alert = alertFixture('migration-progress', {
+        id: `p-${keySeq}-${percent}`,
+        dedupKey,
+        title: `Migration: ${percent}% moved`,
+        eventTime: new Date(now).toISOString(),
+      });
+      await notifyAlert(alert, deps, settings());
+      now += 40_000;
+    }
+    expect(http.requests.map((r) => r.url)).toEqual(['/api/chat.postMessage', '/api/chat.update', '/api/chat.update']);
+    expect(bodies()[2]?.text).toBe(':white_circle: INFO: Migration: 75% moved in 111122223333 (×3)');
   });
 
   it('grouping off: every alert is posted, redeliveries still are not', async () => {

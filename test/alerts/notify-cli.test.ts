@@ -70,7 +70,7 @@ describe('vigil notify', () => {
     expect(messages).toHaveLength(2);
     expect(messages.map((m) => blockKitIssues(m))).toEqual([[], []]);
     expect(messages[0]?.text).toContain('CRITICAL: CloudTrail logging stopped');
-    expect(messages[1]?.text).toContain('INFO: Volume migration');
+    expect(messages[1]?.text).toContain('INFO: Migration of vg_data');
     expect(r.stderr).toContain('vigil: line 2: not JSON');
     expect(r.stderr).toMatch(/vigil: line 3: not an alert: ruleId: /);
     expect(r.stderr).toContain('vigil: notify: 2 printed, 2 invalid lines');

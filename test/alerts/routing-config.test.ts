@@ -20,7 +20,7 @@ notify:
   routes:
     - { minSeverity: high, channels: [oncall] }
     - { categories: [defense-evasion, iam], channels: [security] }
-    - { accounts: [prod], rules: ["lvm.*"], channels: [ops] }
+    - { accounts: [prod], rules: ["lvm-*"], channels: [ops] }
     - { severities: [info], categories: [ip-space], channels: [ops] }
   defaultChannels: [default]
 `,

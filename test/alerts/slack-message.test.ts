@@ -107,11 +107,14 @@ describe('Slack Block Kit rendering', () => {
 
   it('a migration progress (info) alert renders its account, region and details', () => {
     const text = textOf(renderSlackAlert(alertFixture('migration-progress'), display));
-    expect(text).toContain(':white_circle: INFO · Volume migration of i-0123456789abcdef0: pvmove 42%');
+    expect(text).toContain(':white_circle: INFO · Migration of vg_data on i-0123456789abcdef0: 50% moved');
     expect(text).toContain('*Account*\n111122223333 (prod)');
     expect(text).toContain('*Region*\neu-west-1');
     expect(text).toContain('*instanceId*: i-0123456789abcdef0');
-    expect(text).toContain('*progressPercent*: 42');
+    expect(text).toContain('*percent*: 50');
+    expect(text).toContain('*target*: {"volumeType":"gp3","sizeGiB":500,"iops":6000,"throughputMiBps":250}');
+    // A runbook that is a path in the repository, not a URL, is shown as text.
+    expect(text).toContain(':book: Runbook: docs/migration.md');
     expect(text).not.toContain('CloudTrail event history');
   });
 
@@ -161,7 +164,8 @@ describe('Slack Block Kit rendering', () => {
     );
     expect(blockKitIssues(message)).toEqual([]);
     expect(message.text).toBe(':red_circle: +56 more of CRITICAL: CloudTrail logging stopped');
-    expect(textOf(message)).toContain('*+56 more* (11 alerts) of *CloudTrail logging stopped* in account 111122223333 (prod)');
+    expect(textOf(message)).toContain('*+56 more* (11 alerts) like the post above in account 111122223333 (prod).');
+    expect(textOf(message)).toContain('Latest: *CloudTrail logging stopped* — alice called StopLogging on trail');
     expect(textOf(message)).toContain('Total *57* in 12 alerts');
   });
 });
