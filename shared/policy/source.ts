@@ -134,7 +134,11 @@ export function loadSource(text: string, file: string, format: 'json' | 'yaml'):
     try {
       value = JSON.parse(text.replace(/^\uFEFF/, ''));
     } catch (cause) {
-      throw new ValidationError(`${file}: not valid JSON: ${(cause as Error).message}`, { cause });
+      // V8 reports an offset; people look for a line.
+      const message = (cause as Error).message;
+      const at = /at position (\d+)/.exec(message);
+      const where = at && !/\(line \d+/.test(message) ? ` (line ${text.slice(0, Number(at[1])).split('\n').length})` : '';
+      throw new ValidationError(`${file}: not valid JSON: ${message}${where}`, { cause });
     }
   }
   const lines = new LineCounter();
