@@ -264,7 +264,7 @@ export function buildReport(state: WorkflowState, executionArn: string): Report 
     'grown-in-place': `Grew ${what} in place on ${fates.oldVolume.volumeId}.`,
     'dry-run': `Pre-flight passed for ${what}; nothing was changed.`,
     continued: `Migration of ${what} continues in a new execution.`,
-    refused: `Refused to migrate ${what}: ${refusals[0] ?? reason ?? 'pre-flight failed'}`,
+    refused: `Refused${plan ? ` to migrate ${what}` : ''}: ${refusals[0] ?? reason ?? 'pre-flight failed'}`,
     'failed-unchanged': `Migration of ${what} failed before changing anything.`,
     'rolled-back': `Migration of ${what} failed and was rolled back; the new volume is deleted.`,
     'rollback-incomplete': `Migration of ${what} failed and the rollback did not finish: needs attention.`,

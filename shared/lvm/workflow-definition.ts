@@ -87,7 +87,8 @@ class Machine {
       Type: 'Task',
       Resource: fn,
       Parameters: parameters,
-      ResultPath: resultPath,
+      // An omitted ResultPath is "$" (the result replaces the state); written out, some tools mis-read it.
+      ...(resultPath === '$' ? {} : { ResultPath: resultPath }),
       Retry: LAMBDA_RETRY,
       Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: errorPath, Next: onError }],
       Next: next,
@@ -235,7 +236,7 @@ class Machine {
   }
 
   definition(comment: string, startAt: string): Json {
-    return { Comment: comment, StartAt: startAt, TimeoutSeconds: 60 * 60 * 24 * 365, States: this.states };
+    return { Comment: comment, StartAt: startAt, States: this.states };
   }
 }
 
@@ -959,7 +960,7 @@ export function migrationDefinition(): Json {
   m.add('Release new volume', {
     Type: 'Choice',
     Choices: [
-      { Variable: '$.new.volumeId', IsPresent: false, Next: 'Rolled back' },
+      { Not: { Variable: '$.new.volumeId', IsPresent: true }, Next: 'Rolled back' },
       { Variable: '$.new.forceDetach', IsPresent: true, Next: 'Force-detach new volume' },
     ],
     Default: 'Detach new volume',
@@ -1084,7 +1085,7 @@ export function migrationDefinition(): Json {
   m.add('Release lock?', {
     Type: 'Choice',
     Choices: [
-      { Variable: '$.plan', IsPresent: false, Next: 'Done' },
+      { Not: { Variable: '$.plan', IsPresent: true }, Next: 'Done' },
       // The continuation execution holds the lock now.
       { Variable: '$.end.outcome', StringEquals: 'continued', Next: 'Done' },
     ],

@@ -72,6 +72,10 @@ describe.each(['migration', 'runStep'] as const)('state machine %s', (which) => 
     expect(JSON.stringify(readDefinition(DEFINITION_FILES[which]))).not.toContain('#{');
   });
 
+  it('never tests `IsPresent: false` (aws-local-stepfunctions 3.0 evaluates it wrongly; `Not` + `IsPresent: true` is portable)', () => {
+    expect(JSON.stringify(readDefinition(DEFINITION_FILES[which]))).not.toContain('"IsPresent":false');
+  });
+
   it('never matches EC2 errors by their code as an error name (they arrive as Ec2.Ec2Exception)', () => {
     const errorNames = Object.values(states).flatMap((s) => [
       ...((s as { Retry?: { ErrorEquals: string[] }[] }).Retry ?? []).flatMap((r) => r.ErrorEquals),
