@@ -3,5 +3,6 @@ import type { CommandModule } from './io';
 import { ipRangesCommand } from './ip-ranges';
 import { notifyCommand } from './notify';
 import { policyCommands } from './policy';
+import { scanCommand } from './scan';
 
-export const commands: CommandModule[] = [ipRangesCommand, policyCommands, notifyCommand];
+export const commands: CommandModule[] = [ipRangesCommand, scanCommand, policyCommands, notifyCommand];
