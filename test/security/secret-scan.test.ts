@@ -92,6 +92,9 @@ describe('secret scanning (secretlint with the repository configuration)', () =>
         'aws_access_key_id = AKIAIOSFODNN7EXAMPLE',
         'aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
         'aws_secret_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+        '[second]',
+        'aws_access_key_id = AKIAI44QH8DHBEXAMPLE',
+        'aws_secret_access_key = je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY',
         '',
       ].join('\n'),
     );
@@ -99,7 +102,11 @@ describe('secret scanning (secretlint with the repository configuration)', () =>
       path.join(dir, 'record.json'),
       JSON.stringify({
         recipientAccountId: '111122223333',
-        userIdentity: { accessKeyId: 'ASIAIOSFODNN7EXAMPLE', accountId: '123456789012' },
+        // A made-up key id that follows AWS's EXAMPLE convention, and unique ids of a user and a role (identifiers,
+        // not credentials, though they share the key-id shape).
+        userIdentity: { accessKeyId: 'ASIAIOSFODNN7EXAMPLE', accountId: '123456789012', principalId: ['AIDA', 'JQABLZS4A3QDU576'].join('') },
+        sessionIssuer: { principalId: ['AROA', 'EXAMPLEEXAMPLE01'].join('') },
+        other: ['ASIA', 'EXAMPLEINVOICE01'].join(''),
         webhook: 'https://hooks.slack.com/services/T00000000/B00000000/XXXXXXXXXXXXXXXXXXXXXXXX',
       }),
     );
@@ -108,7 +115,7 @@ describe('secret scanning (secretlint with the repository configuration)', () =>
     expect(code).toBe(0);
   });
 
-  it('allows the example values only exactly, not a key that merely resembles them', async () => {
+  it('allows the example values only as such, not a key that merely resembles them', async () => {
     const dir = tempDir();
     // Split so that this file holds no key-shaped string itself.
     writeFileSync(path.join(dir, 'near-miss.txt'), `id ${['AKIAIOSFODNN7EXAMPL', 'Q'].join('')}\n`);
