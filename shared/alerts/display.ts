@@ -213,6 +213,7 @@ function fromLine(alert: Alert, ctx: KnownContext): string | undefined {
   if (!src) return undefined;
   if (ctx.sourceKind === 'aws-internal' || src === 'AWS Internal') return 'AWS Internal (a call made by AWS itself)';
   if (ctx.sourceKind === 'aws-service' || (ctx.sourceKind === undefined && !isIp(src))) return `${src} (AWS service)`;
+  if (ctx.sourceKind === 'invalid') return `${src} (not a valid IP address)`;
   const notes: string[] = [];
   if (ctx.awsOwner) notes.push(`AWS-owned: ${ctx.awsOwner}${ctx.awsPrefix ? ` (${ctx.awsPrefix})` : ''}`);
   if (ctx.sourceAllowed === false) notes.push('outside allowed CIDRs');
@@ -263,6 +264,8 @@ function formatValue(value: unknown, max: number): string | undefined {
   if (value === null || value === undefined) return undefined;
   if (typeof value === 'string') return value.length > 0 ? clip(value, max) : undefined;
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  if (Array.isArray(value) && value.length === 0) return undefined;
+  if (typeof value === 'object' && !Array.isArray(value) && Object.keys(value).length === 0) return undefined;
   if (Array.isArray(value) && value.every((v) => typeof v === 'string' || typeof v === 'number')) {
     const shown = value.slice(0, 10).join(', ');
     return clip(value.length > 10 ? `${shown} … (+${value.length - 10})` : shown, max);

@@ -126,13 +126,15 @@ function alertBlocks(view: AlertView, options: SlackRenderOptions): VigilBlock[]
 
   const links: string[] = [];
   if (view.consoleUrl) links.push(`:mag: ${link(view.consoleUrl, 'CloudTrail event history')}`);
-  if (view.runbook) {
-    links.push(/^https?:\/\//.test(view.runbook) ? `:book: ${link(view.runbook, 'Runbook')}` : `:book: Runbook: ${esc(view.runbook)}`);
-  }
+  const runbookUrl = view.runbook && /^https?:\/\/\S+$/.test(view.runbook) ? view.runbook : undefined;
+  if (runbookUrl) links.push(`:book: ${link(runbookUrl, 'Runbook')}`);
+  // A runbook written out as steps (or a path in the docs) is read, not clicked: its own section.
+  if (view.runbook && !runbookUrl) blocks.push(section(`:book: *Runbook*\n${esc(clip(view.runbook, 1500))}`));
   if (links.length > 0) blocks.push(context(links));
 
   const footer: string[] = [];
-  if (view.evidence) footer.push(`Log: ${code(view.evidence)}`);
+  // CloudTrail alerts point at their log file; others (the ip-ranges snapshot) at their source object.
+  if (view.evidence) footer.push(`${view.what ? 'Log' : 'Source'}: ${code(view.evidence)}`);
   footer.push(`Alert ${code(view.id)}`);
   if (group?.openUntil) {
     footer.push(

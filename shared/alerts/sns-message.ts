@@ -91,7 +91,7 @@ export function snsText(alert: Alert, options: DisplayOptions = {}): string {
     line('Count', howMany),
     line('Console', view.consoleUrl),
     line('Runbook', view.runbook),
-    line('Log', view.evidence),
+    line(view.what ? 'Log' : 'Source', view.evidence),
     ...ipSpaceLines(view, 20),
     ...(view.details.length > 0 ? ['', ...view.details.slice(0, 15).map(([k, v]) => `${k}: ${v}`)] : []),
     '',

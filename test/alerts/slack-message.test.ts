@@ -114,7 +114,7 @@ describe('Slack Block Kit rendering', () => {
     expect(text).toContain('*percent*: 50');
     expect(text).toContain('*target*: {"volumeType":"gp3","sizeGiB":500,"iops":6000,"throughputMiBps":250}');
     // A runbook that is a path in the repository, not a URL, is shown as text.
-    expect(text).toContain(':book: Runbook: docs/migration.md');
+    expect(text).toContain(':book: *Runbook*\ndocs/migration.md');
     expect(text).not.toContain('CloudTrail event history');
   });
 
