@@ -209,6 +209,7 @@ function defaultContext(record: CloudTrailRecord, ctx: RecordContext, enricher: 
     ...(record.userAgent !== undefined ? { userAgent: clip(record.userAgent, 300) } : {}),
     sourceKind: source.kind,
     ...(source.aws ? { awsOwner: source.aws.label, awsPrefix: source.aws.prefix } : {}),
+    ...(ctx.sourceAllowed !== undefined ? { sourceAllowed: ctx.sourceAllowed } : {}),
     ipRanges: enricher.snapshot ? `${enricher.snapshot.createDate} (${enricher.snapshot.syncToken})` : 'off',
     succeeded: ctx.succeeded,
     ...(record.errorCode !== undefined ? { errorCode: record.errorCode } : {}),
