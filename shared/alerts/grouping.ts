@@ -101,7 +101,9 @@ export class GroupStore {
     private readonly deps: GroupStoreDeps,
     options: GroupStoreOptions = {},
   ) {
-    this.maxTracked = options.maxTrackedAlerts ?? 2000;
+    // Every write of the item is billed by its size: 500 ids (~20 KB) keep a storm's writes cheap; past that the
+    // window still counts, it just no longer recognises redeliveries.
+    this.maxTracked = options.maxTrackedAlerts ?? 500;
     this.leaseMs = options.leaseMs ?? 5 * 60_000;
     this.retentionMs = options.retentionMs ?? 2 * 24 * 3600_000;
   }

@@ -283,6 +283,18 @@ describe('grouping bursts into one Slack post (dynalite + local Slack)', () => {
     expect(bodies()[2]?.text).toBe(':white_circle: INFO: Migration: 75% moved in 111122223333 (×3)');
   });
 
+  it('past the tracked-id limit a window keeps counting (without recognising redeliveries)', async () => {
+    const { deps, settings } = webhookSetup();
+    const small = new GroupStore({ doc: ddb.doc, tableName: TABLE, clock }, { maxTrackedAlerts: 3 });
+    const limited = { ...deps, groups: small };
+    for (let i = 0; i < 6; i++) await notifyAlert(burstAlert(i), limited, settings());
+    await notifyAlert(burstAlert(5), limited, settings()); // a redelivery past the limit counts again
+    const item = await small.get(groupKey('default', 'critical', dedupKey));
+    expect(item).toMatchObject({ count: 7, alerts: 7 });
+    expect(item?.ids?.size).toBe(3);
+    expect(http.requests).toHaveLength(1);
+  });
+
   it('grouping off: every alert is posted, redeliveries still are not', async () => {
     const { deps, settings } = setup('notify: { grouping: { windowMinutes: 0 } }', { webhooks: { default: `${http.url}/hook` } });
     const statuses = [];
