@@ -93,6 +93,7 @@ async function expandInputs(
             if (!object.Key || object.Key.endsWith('/')) continue;
             found++;
             const name = `s3://${bucket}/${object.Key}`;
+            if (!/\.json(\.gz)?$/i.test(object.Key)) continue;
             const candidate = scanCandidate(object.Key);
             if (candidate.read) targets.push({ kind: 's3', bucket, key: object.Key, name });
             else onSkip(name, candidate.reason);
@@ -148,6 +149,8 @@ async function walk(
     const name = path.join(shown, entry.name);
     if (entry.isDirectory()) await walk(full, name, out, onSkip, onError);
     else if (entry.isFile()) {
+      // Other files in a log folder (READMEs, manifests) are not logs and not worth a mention.
+      if (!/\.json(\.gz)?$/i.test(entry.name)) continue;
       const candidate = scanCandidate(name);
       if (candidate.read) out.push({ kind: 'file', path: full, name });
       else onSkip(name, candidate.reason);
