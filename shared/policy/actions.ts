@@ -99,6 +99,24 @@ export const starOnlyActions = new Set(
     'ec2:UnassignPrivateIpAddresses',
     'cloudformation:ValidateTemplate',
     'ce:GetCostAndUsage',
+    // Vended logs (Step Functions, API Gateway…): AWS documents Resource "*" for these.
+    'logs:CreateLogDelivery',
+    'logs:GetLogDelivery',
+    'logs:UpdateLogDelivery',
+    'logs:DeleteLogDelivery',
+    'logs:PutResourcePolicy',
+    // Session Manager / Run Command agent channels and results.
+    'ssm:GetCommandInvocation',
+    'ssmmessages:CreateControlChannel',
+    'ssmmessages:CreateDataChannel',
+    'ssmmessages:OpenControlChannel',
+    'ssmmessages:OpenDataChannel',
+    'ec2messages:AcknowledgeMessage',
+    'ec2messages:DeleteMessage',
+    'ec2messages:FailMessage',
+    'ec2messages:GetEndpoint',
+    'ec2messages:GetMessages',
+    'ec2messages:SendReply',
   ].map((a) => a.toLowerCase()),
 );
 
