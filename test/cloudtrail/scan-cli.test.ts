@@ -35,12 +35,12 @@ const sink = (chunks: string[], tty = false) =>
     { isTTY: tty, columns: 200 },
   );
 
-async function vigil(argv: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot): Promise<Run> {
+async function vigil(argv: string[], env: NodeJS.ProcessEnv = {}, cwd = repoRoot, tty = false): Promise<Run> {
   const out: string[] = [];
   const err: string[] = [];
   const io: CliIo = {
-    stdout: sink(out),
-    stderr: sink(err),
+    stdout: sink(out, tty),
+    stderr: sink(err, tty),
     stdin: Readable.from([]),
     // No cached ip-ranges unless a test provides one.
     env: { XDG_CACHE_HOME: path.join(tmpdir(), 'vigil-no-cache'), ...env },
@@ -140,6 +140,17 @@ describe('vigil scan', () => {
     expect(stderr).toMatch(/vigil: error: .*b-corrupt\.json\.gz: corrupt gzip/);
     // c-notes.txt is not a log and not mentioned.
     expect(stderr).toMatch(/scanned 1\/2 files, \d+ records in [\d.]+ s; 1 alert .*2 inputs could not be read/);
+  });
+
+  it('on a terminal: a table with the alerts on stdout and a progress bar on stderr', async () => {
+    const { code, stdout, stderr } = await vigil(['--config', 'examples/vigil.config.yaml', 'events/cloudtrail/'], {}, repoRoot, true);
+    expect(code).toBe(1);
+    expect(stdout.split('\n')[0]).toMatch(/^SEVERITY\s+FIRST SEEN \(UTC\)\s+RULE/);
+    expect(stdout).toMatch(/\u001b\[1;31mCRITICAL/);
+    expect(stderr).toMatch(/scanning .* \d\/5 files \| \d+ records \| \d+ records\/s/);
+    const noColor = await vigil(['--config', 'examples/vigil.config.yaml', '--no-progress', 'events/cloudtrail/'], { NO_COLOR: '1' }, repoRoot, true);
+    expect(noColor.stdout).not.toMatch(/\u001b/);
+    expect(noColor.stderr).not.toMatch(/scanning/);
   });
 
   it('reads plain JSON and bare arrays, and exits 0 without alerts', async () => {
