@@ -1,8 +1,9 @@
 // The explicit list of CLI command modules, in the order `vigil --help` shows them.
 import type { CommandModule } from './io';
 import { ipRangesCommand } from './ip-ranges';
+import { migrateCommand } from './migrate';
 import { notifyCommand } from './notify';
 import { policyCommands } from './policy';
 import { scanCommand } from './scan';
 
-export const commands: CommandModule[] = [ipRangesCommand, scanCommand, policyCommands, notifyCommand];
+export const commands: CommandModule[] = [ipRangesCommand, scanCommand, policyCommands, notifyCommand, migrateCommand];
