@@ -132,6 +132,14 @@ function required(env: NodeJS.ProcessEnv, name: string): string {
   return value;
 }
 
+/** Whether `name` is the error or one of its causes (Powertools wraps the SDK's ParameterNotFound in GetParameterError). */
+function causedBy(err: unknown, name: string): boolean {
+  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    if (e.name === name) return true;
+  }
+  return false;
+}
+
 /** Configuration: a local file (VIGIL_CONFIG_FILE, local runs) or the SSM parameter, cached across invocations. */
 async function configSource(env: NodeJS.ProcessEnv, logger: Logger): Promise<() => Promise<DetectionConfig>> {
   if (env.VIGIL_CONFIG_FILE) {
@@ -147,7 +155,7 @@ async function configSource(env: NodeJS.ProcessEnv, logger: Logger): Promise<() 
       return (await source()).detection;
     } catch (err) {
       // No parameter yet is a normal first deployment: rules that need no configuration run with the defaults.
-      if (err instanceof ConfigError && (err.cause as { name?: string } | undefined)?.name === 'ParameterNotFound') {
+      if (err instanceof ConfigError && causedBy(err, 'ParameterNotFound')) {
         logger.warn('configuration parameter not found; using the default detection settings', { parameter });
         return defaults;
       }
