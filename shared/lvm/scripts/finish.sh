@@ -16,21 +16,25 @@ load_all
 ((VG_MISSING == 0)) || refuse "volume group $VG has $VG_MISSING missing PV(s); was a volume detached too early?"
 [ -z "$PVMOVE_LV" ] || refuse "a pvmove ($PVMOVE_LV) still runs in $VG"
 
-new_dev=$(volume_device "$NEW_VOLUME_ID" "$NEW_DEVICE_NAME") || refuse "new volume $NEW_VOLUME_ID is not attached"
-in_vg "$(kname "$new_dev")" || refuse "new volume $NEW_VOLUME_ID ($new_dev) is not a PV of $VG: the data is not on it"
+volume_device "$NEW_VOLUME_ID" "$NEW_DEVICE_NAME" || refuse "new volume $NEW_VOLUME_ID is not attached"
+new_dev=$DEVICE
+kname "$new_dev"
+in_vg "$_K" || refuse "new volume $NEW_VOLUME_ID ($new_dev) is not a PV of $VG: the data is not on it"
 
-if ! old_dev=$(volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME"); then
+if ! volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME"; then
   field oldDevice null
   field oldDeviceFree true
   field oldDeviceUsers '[]'
   succeed "old volume $OLD_VOLUME_ID is not attached any more: nothing to do"
 fi
-field oldDevice "$(json_string "$old_dev")"
-old_pv=$(pv_on_disk "$old_dev") || true
+old_dev=$DEVICE
+field_str oldDevice "$old_dev"
+pv_on_disk "$old_dev" || true
+old_pv=$PV
 
 if in_vg "$old_pv"; then
   alloc=${PV_ALLOC[$old_pv]}
-  ((alloc == 0)) || refuse "$(extents_mib "$alloc") MiB are still allocated on /dev/$old_pv: the move is not complete"
+  ((alloc == 0)) || refuse "$((alloc * VG_EXTENT / MiB)) MiB are still allocated on /dev/$old_pv: the move is not complete"
   change vgreduce "$VG" "/dev/$old_pv"
   load_pvs
 fi
@@ -40,11 +44,11 @@ if [ -n "$old_pv" ] && [ -n "${PV_VG[$old_pv]+set}" ]; then
 fi
 
 load_mounts
-mapfile -t users < <(device_users "$old_dev")
-field oldDeviceUsers "$(json_string_array ${users[@]+"${users[@]}"})"
-if [ ${#users[@]} -gt 0 ]; then
+device_users "$old_dev"
+jstr_array ${USERS[@]+"${USERS[@]}"} && field oldDeviceUsers "$_J"
+if [ ${#USERS[@]} -gt 0 ]; then
   field oldDeviceFree false
-  refuse "old disk $old_dev is still in use: ${users[*]}; do not detach it"
+  refuse "old disk $old_dev is still in use: ${USERS[*]}; do not detach it"
 fi
 field oldDeviceFree true
 succeed "old disk $old_dev is out of $VG, carries no PV label and has no holders: it can be detached"

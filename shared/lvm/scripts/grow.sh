@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Step grow — after the migration: extend the target LV to LV_SIZE and grow its filesystem online.
-#   lvextend -l +N VG/LV (N computed from the free extents of the allocatable PVs, or from LV_SIZE in MiB), then
+#   lvextend -l +N VG/LV (N from the free extents of the allocatable PVs, or from LV_SIZE in MiB), then
 #   resize2fs DEVICE (ext4) or xfs_growfs MOUNTPOINT (xfs), both online.
 # Guards: lvextend only when the LV is smaller than wanted (never shrinks; lvextend to the same size exits 5);
 #   the filesystem grow always runs because it is a no-op on a filesystem that fills its LV, and so a re-run also
@@ -16,4 +16,4 @@ load_all
 check_growable "$LV" 0
 grow_lv "$LV"
 field lvs "[$GROW_REPORT]"
-succeed "$VG/$LV is $(mib "${LV_BYTES[$LV]}") MiB and its $GROW_FS filesystem fills it"
+succeed "$VG/$LV is $((LV_BYTES[$LV] / MiB)) MiB and its $GROW_FS filesystem fills it"

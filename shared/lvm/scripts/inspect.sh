@@ -17,67 +17,82 @@ load_all
 
 old_dev='' old_pv=''
 if [ -n "$OLD_VOLUME_ID" ]; then
-  old_dev=$(volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME") || refuse "old volume $OLD_VOLUME_ID is not attached (no disk has its serial)"
-  old_pv=$(pv_on_disk "$old_dev") || true
+  volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME" || refuse "old volume $OLD_VOLUME_ID is not attached (no disk has its serial)"
+  old_dev=$DEVICE
+  pv_on_disk "$old_dev" || true
+  old_pv=$PV
 fi
 
-pv_items=() allocated=0
+extent_mib=$((VG_EXTENT / MiB))
+pv_items='' allocated=0 npv=0
 for name in ${PV_VG[@]+"${!PV_VG[@]}"}; do
   in_vg "$name" || continue
+  npv=$((npv + 1))
   allocated=$((allocated + PV_ALLOC[$name]))
-  pv_items+=("$(json_object device "$(json_string "/dev/$name")" \
-    volumeId "$(json_str_or_null "$(volume_id_of "/dev/$name")")" \
-    sizeMiB "$(json_int "$(extents_mib "${PV_PE[$name]}")")" \
-    allocatedMiB "$(json_int "$(extents_mib "${PV_ALLOC[$name]}")")" \
-    freeMiB "$(json_int "$(extents_mib $((PV_PE[$name] - PV_ALLOC[$name])))")" \
-    allocatable "$(json_bool "${PV_ALLOCATABLE[$name]}")" \
-    isOld "$(json_bool "$([ "$name" = "$old_pv" ] && echo true)")")")
+  volume_id_of "/dev/$name"
+  o=''
+  jstr "/dev/$name" && put o device "$_J"
+  jstr_or_null "$VOLUME_ID" && put o volumeId "$_J"
+  put o sizeMiB $((PV_PE[$name] * extent_mib))
+  put o allocatedMiB $((PV_ALLOC[$name] * extent_mib))
+  put o freeMiB $(((PV_PE[$name] - PV_ALLOC[$name]) * extent_mib))
+  put o allocatable "${PV_ALLOCATABLE[$name]}"
+  if [ "$name" = "$old_pv" ]; then put o isOld true; else put o isOld false; fi
+  pv_items+="${pv_items:+,}{$o}"
 done
-if [ -n "$old_pv" ] && in_vg "$old_pv"; then allocated=${PV_ALLOC[$old_pv]}; fi
+if in_vg "$old_pv"; then allocated=${PV_ALLOC[$old_pv]}; fi
 
-lv_items=()
+lv_items=''
 for lv in ${LV_NAMES[@]+"${LV_NAMES[@]}"}; do
-  fs='' mnt='' on_old=false
+  fs='' mnt='' o=''
   if [ -n "${LV_DEVNUM[$lv]:-}" ]; then
-    fs=$(fs_type "/dev/$VG/$lv")
+    fs=$(blkid -p -o value -s TYPE "/dev/$VG/$lv" 2>/dev/null || true)
     mnt=${MOUNT_OF[${LV_DEVNUM[$lv]}]:-}
+    put o active true
+  else
+    put o active false
   fi
-  if [ -n "$old_pv" ] && [[ " ${LV_DEVICES[$lv]} " == *" $old_pv "* ]]; then on_old=true; fi
-  lv_items+=("$(json_object name "$(json_string "$lv")" path "$(json_string "/dev/$VG/$lv")" \
-    sizeMiB "$(json_int "$(mib "${LV_BYTES[$lv]}")")" active "$(json_bool "$([ -n "${LV_DEVNUM[$lv]:-}" ] && echo true)")" \
-    fsType "$(json_str_or_null "$fs")" mountpoint "$(json_str_or_null "$mnt")" onOld "$(json_bool "$on_old")")")
+  jstr "$lv" && put o name "$_J"
+  jstr "/dev/$VG/$lv" && put o path "$_J"
+  put o sizeMiB $((LV_BYTES[$lv] / MiB))
+  jstr_or_null "$fs" && put o fsType "$_J"
+  jstr_or_null "$mnt" && put o mountpoint "$_J"
+  if [ -n "$old_pv" ] && [[ ${LV_DEVICES[$lv]} == *" $old_pv "* ]]; then put o onOld true; else put o onOld false; fi
+  lv_items+="${lv_items:+,}{$o}"
 done
 
-field vg "$(json_string "$VG")"
-field extentSizeMiB "$(json_int "$(mib "$VG_EXTENT")")"
-field pvs "$(json_array ${pv_items[@]+"${pv_items[@]}"})"
-field lvs "$(json_array ${lv_items[@]+"${lv_items[@]}"})"
-field allocatedMiB "$(json_int "$(extents_mib "$allocated")")"
-field freeMiB "$(json_int "$(extents_mib "$VG_FREE")")"
-field missingPvs "$(json_int "$VG_MISSING")"
-field pvmoveInProgress "$(json_bool "$([ -n "$PVMOVE_LV" ] && echo true)")"
-field pvmovePercent "$(json_num "$PVMOVE_PERCENT")"
+field_str vg "$VG"
+field extentSizeMiB "$extent_mib"
+field pvs "[$pv_items]"
+field lvs "[$lv_items]"
+field allocatedMiB $((allocated * extent_mib))
+field freeMiB $((VG_FREE * extent_mib))
+field_int missingPvs "$VG_MISSING"
+field_if pvmoveInProgress [ -n "$PVMOVE_LV" ]
+field_num pvmovePercent "$PVMOVE_PERCENT"
 
 if [ -n "$old_dev" ]; then
-  mapfile -t uses < <(system_uses "$old_dev")
-  field oldDevice "$(json_string "$old_dev")"
-  field oldPv "$(json_str_or_null "${old_pv:+/dev/$old_pv}")"
-  field oldHoldsSystem "$(json_bool "$([ ${#uses[@]} -gt 0 ] && echo true)")"
-  field oldSystemUses "$(json_string_array ${uses[@]+"${uses[@]}"})"
+  system_uses "$old_dev"
+  field_str oldDevice "$old_dev"
+  field_str_or_null oldPv "${old_pv:+/dev/$old_pv}"
+  field_if oldHoldsSystem [ ${#USES[@]} -gt 0 ]
+  jstr_array ${USES[@]+"${USES[@]}"} && field oldSystemUses "$_J"
 fi
 
 if [ -n "$NEW_VOLUME_ID" ]; then
-  if new_dev=$(volume_device "$NEW_VOLUME_ID" "$NEW_DEVICE_NAME"); then
-    mapfile -t sigs < <(signatures "$new_dev")
-    bytes=$(device_bytes "$new_dev")
-    field newDevice "$(json_string "$new_dev")"
-    field newDeviceSizeMiB "$(json_int "$(mib "$bytes")")"
-    field newDeviceSignatures "$(json_string_array ${sigs[@]+"${sigs[@]}"})"
-    # What a fresh PV on it would hold: LVM puts the first extent 1 MiB into the disk.
-    field newDeviceCapacityMiB "$(json_int "$(extents_mib $(((bytes - MiB) / VG_EXTENT)))")"
+  if volume_device "$NEW_VOLUME_ID" "$NEW_DEVICE_NAME"; then
+    new_dev=$DEVICE
+    signatures "$new_dev"
+    device_bytes "$new_dev"
+    field_str newDevice "$new_dev"
+    field newDeviceSizeMiB $((BYTES / MiB))
+    jstr_array ${SIGS[@]+"${SIGS[@]}"} && field newDeviceSignatures "$_J"
+    # What a fresh PV on it would hold: LVM puts the first extent 1 MiB into the disk; whole extents only.
+    capacity=$(((BYTES - MiB) / VG_EXTENT))
+    field newDeviceCapacityMiB $((capacity * extent_mib))
   else
     field newDevice null
   fi
 fi
 
-succeed "volume group $VG: ${#pv_items[@]} PV(s), ${#lv_items[@]} LV(s), $(extents_mib "$allocated") MiB allocated${old_pv:+ on /dev/$old_pv}" ok
+succeed "volume group $VG: $npv PV(s), ${#LV_NAMES[@]} LV(s), $((allocated * extent_mib)) MiB allocated${old_pv:+ on /dev/$old_pv}" ok

@@ -13,12 +13,15 @@
 #   "ok" versus "noop" is derived from that, and a refusal after a change is reported as a failure instead of 3.
 # - Disks are found by EBS volume id only (NVMe serial in sysfs), never by kernel name or size.
 # - No LVM command is ever forced (-f/-y): if LVM wants a confirmation, stdin is /dev/null and it says no.
-# Portability: bash >= 4.2 (Amazon Linux 2), lvm2 >= 2.02, util-linux, coreutils or busybox. Empty arrays are
-# expanded as ${a[@]+"${a[@]}"} because bash < 4.4 treats "${a[@]}" of an empty array as unset under `set -u`.
+# Style: helpers hand results back in variables (_J, _K, DEVICE, ...) instead of $(subshells): a fork is cheap on an
+# instance but costs ~0.1 s in the emulated test VM, and the status step is polled.
+# Portability: bash >= 4.2 (Amazon Linux 2), lvm2 >= 2.02, util-linux, coreutils. Empty arrays are expanded as
+# ${a[@]+"${a[@]}"} because bash < 4.4 treats "${a[@]}" of an empty array as unset under `set -u`. No extglob: the
+# whole script is parsed before it runs (command.ts wraps it in { }), before any shopt could take effect.
 
 set -Eeuo pipefail
 shopt -s nullglob
-export LC_ALL=C
+export LC_ALL=C TZ=UTC
 # SSM's environment may lack the sbin directories where lvm, blkid and wipefs live.
 export PATH="/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin${PATH:+:$PATH}"
 # LVM warns about every inherited descriptor (3 = result, 9 = lock); here that is expected noise.
@@ -36,13 +39,17 @@ _LAST_ERROR=''
 _FIELD_KEYS=()
 declare -A _FIELD_VALUES=()
 
-log() { printf '%s vigil-lvm %s: %s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" "$STEP" "$*" >&2; }
+log() {
+  local now
+  printf -v now '%(%Y-%m-%dT%H:%M:%SZ)T' -1
+  printf '%s vigil-lvm %s: %s\n' "$now" "$STEP" "$*" >&2
+}
 
 # ---------------------------------------------------------------------------------------------------------------
-# The JSON result
+# The JSON result. j* helpers leave their JSON in _J.
 # ---------------------------------------------------------------------------------------------------------------
 
-json_string() {
+jstr() {
   local s=$1 out='' c i
   s=${s//\\/\\\\}
   s=${s//\"/\\\"}
@@ -57,48 +64,62 @@ json_string() {
     done
     s=$out
   fi
-  printf '"%s"' "$s"
+  _J="\"$s\""
 }
-
-# json_int VALUE: the number, or null when VALUE is not an integer (an LVM field that was empty, say).
-json_int() { if [[ ${1:-} =~ ^(0|-?[1-9][0-9]*)$ ]]; then printf '%s' "$1"; else printf 'null'; fi; }
-json_num() { if [[ ${1:-} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then printf '%s' "$1"; else printf 'null'; fi; }
-json_bool() { if [ "${1:-}" = true ]; then printf 'true'; else printf 'false'; fi; }
-json_str_or_null() { if [ -n "${1:-}" ]; then json_string "$1"; else printf 'null'; fi; }
-# json_array ITEM...: items are JSON already.
-json_array() {
-  local IFS=,
-  printf '[%s]' "$*"
-}
-# json_string_array STRING...: a JSON array of strings.
-json_string_array() {
-  local items=() s
-  for s in "$@"; do items+=("$(json_string "$s")"); done
-  json_array ${items[@]+"${items[@]}"}
-}
-# json_object KEY VALUE...: values are JSON already.
-json_object() {
-  local out='' sep=''
-  while [ $# -ge 2 ]; do
-    out+="$sep$(json_string "$1"):$2"
-    sep=,
-    shift 2
+# jint VALUE: the number, or null when VALUE is not an integer (an LVM field that was empty, say).
+jint() { if [[ ${1:-} =~ ^(0|-?[1-9][0-9]*)$ ]]; then _J=$1; else _J=null; fi; }
+jnum() { if [[ ${1:-} =~ ^[0-9]+(\.[0-9]+)?$ ]]; then _J=$1; else _J=null; fi; }
+jbool() { if [ "${1:-}" = true ]; then _J=true; else _J=false; fi; }
+jstr_or_null() { if [ -n "${1:-}" ]; then jstr "$1"; else _J=null; fi; }
+# jstr_array STRING...: a JSON array of strings.
+jstr_array() {
+  local items='' s
+  for s in "$@"; do
+    jstr "$s"
+    items+=${items:+,}$_J
   done
-  printf '{%s}' "$out"
+  _J="[$items]"
+}
+# put VAR KEY JSON: appends "KEY":JSON to the object members being collected in VAR (wrap in { } when done).
+put() {
+  jstr "$2"
+  printf -v "$1" '%s%s%s:%s' "${!1}" "${!1:+,}" "$_J" "$3"
 }
 
-# field KEY JSON: adds (or replaces) a field of the result object.
+# field KEY JSON: adds (or replaces) a field of the result object. field_* take plain values.
 field() {
   if [ -z "${_FIELD_VALUES[$1]+set}" ]; then _FIELD_KEYS+=("$1"); fi
   _FIELD_VALUES[$1]=$2
 }
+field_str() { jstr "$2" && field "$1" "$_J"; }
+field_str_or_null() { jstr_or_null "${2:-}" && field "$1" "$_J"; }
+field_int() { jint "$2" && field "$1" "$_J"; }
+field_num() { jnum "${2:-}" && field "$1" "$_J"; }
+field_bool() { jbool "$2" && field "$1" "$_J"; }
+# field_if KEY CONDITION...: a boolean field, true when the command succeeds.
+field_if() {
+  local key=$1
+  shift
+  if "$@"; then field "$key" true; else field "$key" false; fi
+}
 
 emit() {
-  local status=$1 message=$2 out key
-  out="{\"step\":$(json_string "$STEP"),\"status\":$(json_string "$status"),\"message\":$(json_string "$message")"
-  out+=",\"changed\":$( ((_CHANGED)) && echo true || echo false)"
-  if [ -n "$_BACKUP_FILE" ]; then out+=",\"backupFile\":$(json_string "$_BACKUP_FILE")"; fi
-  for key in ${_FIELD_KEYS[@]+"${_FIELD_KEYS[@]}"}; do out+=",$(json_string "$key"):${_FIELD_VALUES[$key]}"; done
+  local out key
+  jstr "$STEP"
+  out="{\"step\":$_J"
+  jstr "$1"
+  out+=",\"status\":$_J"
+  jstr "$2"
+  out+=",\"message\":$_J,\"changed\":"
+  if ((_CHANGED)); then out+=true; else out+=false; fi
+  if [ -n "$_BACKUP_FILE" ]; then
+    jstr "$_BACKUP_FILE"
+    out+=",\"backupFile\":$_J"
+  fi
+  for key in ${_FIELD_KEYS[@]+"${_FIELD_KEYS[@]}"}; do
+    jstr "$key"
+    out+=",$_J:${_FIELD_VALUES[$key]}"
+  done
   printf '%s}\n' "$out" >&3
   _EMITTED=1
 }
@@ -153,7 +174,7 @@ valid_volume_id() { [[ $1 =~ ^vol-([0-9a-f]{8}|[0-9a-f]{17})$ ]]; }
 begin() {
   STEP=$1
   shift
-  local var
+  local var name
   for var in "$@"; do
     if [ -z "${!var:-}" ]; then refuse "environment variable $var is required"; fi
   done
@@ -172,11 +193,10 @@ begin() {
   if [ -n "$OLD_VOLUME_ID" ] && [ "$OLD_VOLUME_ID" = "$NEW_VOLUME_ID" ]; then refuse "old and new volume are the same ($OLD_VOLUME_ID)"; fi
   if ! [[ $LV_SIZE =~ ^(100%FREE|[1-9][0-9]{0,8})$ ]]; then refuse "LV_SIZE '$LV_SIZE' must be 100%FREE or a size in MiB"; fi
   if ! [[ $POLL_INTERVAL =~ ^[1-9][0-9]{0,3}$ ]]; then refuse "POLL_INTERVAL '$POLL_INTERVAL' must be 1-9999 seconds"; fi
-  local name
   for name in "$OLD_DEVICE_NAME" "$NEW_DEVICE_NAME"; do
     if [ -n "$name" ] && ! [[ $name =~ ^/dev/(sd|xvd)[a-z]{1,2}$ ]]; then refuse "device name '$name' is not an EC2 device name"; fi
   done
-  [ "$(id -u)" = 0 ] || refuse "must run as root"
+  [ "$EUID" = 0 ] || refuse "must run as root"
   command -v lvm >/dev/null || refuse "lvm2 is not installed"
   take_lock
 }
@@ -201,16 +221,16 @@ change() {
 
 backup_vg_once() {
   [ -z "$_BACKUP_FILE" ] || return 0
-  [ -n "$VG" ] && vgs "$VG" >/dev/null 2>&1 || return 0
+  ((VG_EXISTS)) || return 0
   mkdir -p "$VIGIL_STATE_DIR"
   local file
-  file="$VIGIL_STATE_DIR/$VG-$(date -u +%Y%m%dT%H%M%SZ)-$STEP.vg"
+  printf -v file '%s/%s-%(%Y%m%dT%H%M%SZ)T-%s.vg' "$VIGIL_STATE_DIR" "$VG" -1 "$STEP"
   log "+ vgcfgbackup -f $file $VG"
   vgcfgbackup -f "$file" "$VG" </dev/null
   _BACKUP_FILE=$file
 }
 
-# run CMD...: a logged command that changes nothing LVM knows about (a filesystem grow, a rescan).
+# run CMD...: a logged command that changes nothing LVM knows about (a filesystem grow).
 run() {
   log "+ $*"
   "$@" </dev/null
@@ -220,20 +240,24 @@ run() {
 # Devices: found by EBS volume id, never by kernel name or size
 # ---------------------------------------------------------------------------------------------------------------
 
-trim() {
-  local s=$1
+# strip VAR: removes leading and trailing blanks from the variable named VAR.
+strip() {
+  local s=${!1}
   s=${s#"${s%%[![:space:]]*}"}
-  printf '%s' "${s%"${s##*[![:space:]]}"}"
+  s=${s%"${s##*[![:space:]]}"}
+  printf -v "$1" '%s' "$s"
 }
 
-# volume_device VOLUME_ID [EC2_DEVICE_NAME]: prints /dev/<disk> of an attached EBS volume. On Nitro instances the
-# NVMe controller's serial is the volume id without its dash. Xen instances have no such serial: there, and only
-# when no NVMe disk exists at all, the EC2 attachment's device name (/dev/sdf, from the EC2 API, not a guess) maps
-# to the Xen disk /dev/xvdf.
+# volume_device VOLUME_ID [EC2_DEVICE_NAME]: sets DEVICE=/dev/<disk> of an attached EBS volume; returns 1 when no
+# disk has it, 2 when two do. On Nitro instances the NVMe controller's serial is the volume id without its dash.
+# Xen instances have no such serial: there, and only when no NVMe disk exists at all, the EC2 attachment's device
+# name (/dev/sdf, from the EC2 API, not a guess) maps to the Xen disk /dev/xvdf.
 volume_device() {
-  local want=${1//-/} serial path name found=''
+  local want=${1//-/} serial path name found='' ec2_name=${2:-} xen='' nvme=0
+  DEVICE=''
   for path in /sys/block/nvme*/device/serial; do
-    serial=$(tr -d '[:space:]' <"$path") || continue
+    nvme=1
+    read -r serial <"$path" || true
     if [ "$serial" = "$want" ]; then
       name=${path#/sys/block/}
       name=${name%%/*}
@@ -244,113 +268,139 @@ volume_device() {
       found=/dev/$name
     fi
   done
-  if [ -n "$found" ]; then
-    printf '%s\n' "$found"
-    return 0
-  fi
-  local ec2_name=${2:-} xen=''
-  set -- /sys/block/nvme*
-  if [ -n "$ec2_name" ] && [ $# -eq 0 ]; then
+  if [ -z "$found" ] && [ -n "$ec2_name" ] && [ "$nvme" = 0 ]; then
     case $ec2_name in
       /dev/sd*) xen=xvd${ec2_name#/dev/sd} ;;
       /dev/xvd*) xen=${ec2_name#/dev/} ;;
     esac
-    if [ -n "$xen" ] && [ -e "/sys/block/$xen" ]; then
-      printf '/dev/%s\n' "$xen"
-      return 0
-    fi
+    if [ -n "$xen" ] && [ -e "/sys/block/$xen" ]; then found=/dev/$xen; fi
   fi
-  return 1
+  [ -n "$found" ] || return 1
+  DEVICE=$found
 }
 
 # wait_volume_device VOLUME_ID EC2_NAME SECONDS: the kernel may publish a just-attached disk a little after EC2
 # reports the attachment as attached.
 wait_volume_device() {
-  local waited=0
-  until volume_device "$1" "$2"; do
-    [ $? -eq 2 ] && return 2
-    ((waited < $3)) || return 1
+  local waited=0 rc
+  while :; do
+    rc=0
+    volume_device "$1" "$2" || rc=$?
+    if [ "$rc" != 1 ] || ((waited >= $3)); then return "$rc"; fi
     sleep 2
     waited=$((waited + 2))
   done
 }
 
-# volume_id_of DEVICE: the inverse, for reports. Empty when the disk is not an EBS NVMe volume.
+# volume_id_of DEVICE: sets VOLUME_ID to the EBS id of a disk (or of the disk of a partition), empty if none.
 volume_id_of() {
-  local name serial
-  name=$(disk_of "$1")
-  [ -r "/sys/block/$name/device/serial" ] || return 0
-  serial=$(tr -d '[:space:]' <"/sys/block/$name/device/serial")
-  if [[ $serial =~ ^vol([0-9a-f]{8}|[0-9a-f]{17})$ ]]; then printf 'vol-%s' "${serial#vol}"; fi
+  local serial=''
+  VOLUME_ID=''
+  disk_of "$1"
+  [ -r "/sys/block/$_K/device/serial" ] || return 0
+  read -r serial <"/sys/block/$_K/device/serial" || true
+  if [[ $serial =~ ^vol([0-9a-f]{8}|[0-9a-f]{17})$ ]]; then VOLUME_ID=vol-${serial#vol}; fi
 }
 
-kname() { local p; p=$(readlink -f "$1"); printf '%s' "${p#/dev/}"; }
-
-# disk_of DEVICE: the whole disk a device belongs to (itself, or the parent of a partition).
-disk_of() {
-  local name
-  name=$(kname "$1")
-  if [ -e "/sys/class/block/$name/partition" ]; then
-    name=$(readlink -f "/sys/class/block/$name/..")
-    name=${name##*/}
+# kname PATH: sets _K to the kernel name of a block device path (/dev/nvme1n1 -> nvme1n1, /dev/mapper/x -> dm-3).
+kname() {
+  _K=${1#/dev/}
+  if [[ $_K == */* ]] || [ ! -e "/sys/class/block/$_K" ]; then
+    _K=$(readlink -f "$1")
+    _K=${_K#/dev/}
   fi
-  printf '%s' "$name"
 }
 
-device_bytes() { echo $(($(cat "/sys/class/block/$(kname "$1")/size") * 512)); }
+# disk_of DEVICE: sets _K to the whole disk a device belongs to (itself, or the parent of a partition).
+disk_of() {
+  local p
+  kname "$1"
+  if [ -e "/sys/class/block/$_K/partition" ]; then
+    p=$(readlink -f "/sys/class/block/$_K/..")
+    _K=${p##*/}
+  fi
+}
 
+device_bytes() {
+  local sectors
+  kname "$1"
+  read -r sectors <"/sys/class/block/$_K/size"
+  BYTES=$((sectors * 512))
+}
+
+# partitions_of NAME: sets PARTS to the kernel names of a disk's partitions.
 partitions_of() {
-  local name=$1 p
-  for p in /sys/class/block/"$name"/"$name"*; do
-    if [ -e "$p/partition" ]; then printf '%s\n' "${p##*/}"; fi
+  local p
+  PARTS=()
+  for p in /sys/class/block/"$1"/"$1"*; do
+    if [ -e "$p/partition" ]; then PARTS+=("${p##*/}"); fi
   done
 }
 
-# stack_of NAME: the kernel names of a block device, its partitions and everything stacked on them (LVM/dm, md,
-# crypt), recursively, from sysfs. That is what "the device is in use" means to the kernel.
+# stack_of NAME: appends to STACK the kernel names of a block device, its partitions and everything stacked on them
+# (LVM/dm, md, crypt), recursively, from sysfs. That is what "the device is in use" means to the kernel.
 stack_of() {
-  local name=$1 p h
-  printf '%s\n' "$name"
-  for p in $(partitions_of "$name"); do stack_of "$p"; done
-  for h in /sys/class/block/"$name"/holders/*; do stack_of "${h##*/}"; done
+  local p h parts
+  STACK+=("$1")
+  partitions_of "$1"
+  parts=(${PARTS[@]+"${PARTS[@]}"})
+  for p in ${parts[@]+"${parts[@]}"}; do stack_of "$p"; done
+  for h in /sys/class/block/"$1"/holders/*; do stack_of "${h##*/}"; done
 }
 
-# signatures DEVICE: every signature on the device (filesystem, RAID, partition table, LVM label), one type per
-# line, from a low-level probe (blkid -p ignores the cache) and from wipefs (which lists all, not only the first).
+# signatures DEVICE: sets SIGS to every signature on the device (filesystem, RAID, partition table, LVM label):
+# from a low-level probe (blkid -p bypasses the cache) and from wipefs (which lists all, not only the first).
 signatures() {
-  local dev=$1
-  {
-    blkid -p -o export "$dev" 2>/dev/null | sed -n -e 's/^TYPE=//p' -e 's/^PTTYPE=//p' || true
-    wipefs -i -O TYPE "$dev" 2>/dev/null || true
-  } | sort -u | sed '/^$/d'
+  local line out
+  declare -A seen=()
+  SIGS=()
+  out=$(
+    blkid -p -o export "$1" 2>/dev/null || true
+    wipefs -i -O TYPE "$1" 2>/dev/null || true
+  )
+  while IFS= read -r line; do
+    case $line in
+      TYPE=* | PTTYPE=*) line=${line#*=} ;;
+      *=*) continue ;; # blkid's other keys (UUID, BLOCK_SIZE, ...)
+    esac
+    if [ -n "$line" ] && [ -z "${seen[$line]+set}" ]; then
+      seen[$line]=1
+      SIGS+=("$line")
+    fi
+  done <<<"$out"
 }
 
-lvm_label() { [ "$(blkid -p -o value -s TYPE "$1" 2>/dev/null || true)" = LVM2_member ]; }
-
-devnum() { # device node -> decimal major:minor
+# devnum NODE: sets _N to the decimal major:minor of a device node.
+devnum() {
   local t
   t=$(stat -L -c '%t:%T' "$1" 2>/dev/null) || return 1
-  printf '%d:%d\n' "0x${t%:*}" "0x${t#*:}"
+  printf -v _N '%d:%d' "0x${t%:*}" "0x${t#*:}"
 }
 
-file_devnum() { # the device of the filesystem holding a file -> decimal major:minor
+# file_devnum FILE: sets _N to the major:minor of the filesystem device that holds a file (a swap file).
+file_devnum() {
   local d
   d=$(stat -c '%d' "$1" 2>/dev/null) || return 1
-  printf '%d:%d\n' $((((d >> 8) & 0xfff) | ((d >> 32) & ~0xfff))) $(((d & 0xff) | ((d >> 12) & ~0xff)))
+  _N="$((((d >> 8) & 0xfff) | ((d >> 32) & ~0xfff))):$(((d & 0xff) | ((d >> 12) & ~0xff)))"
 }
 
-unescape_mount() { printf '%b' "${1//\\/\\0}"; }
+# unescape VAR: mountinfo and /proc/swaps write a space as \040.
+unescape() {
+  local s=${!1}
+  [[ $s == *\\* ]] || return 0
+  printf -v "$1" '%b' "${s//\\/\\0}"
+}
 
 # load_mounts: what the kernel says is mounted and swapped on, keyed by major:minor.
-#   MOUNT_OF[maj:min] = first mount point; SYSTEM_USE[maj:min] = "/", "/boot", "/usr", "/boot/efi" or "swap".
+#   MOUNT_OF[maj:min] = first mount point; SYSTEM_USE[maj:min] = "/", "/boot", "/boot/efi", "/usr" or "swap".
 declare -A MOUNT_OF=() SYSTEM_USE=()
 load_mounts() {
   MOUNT_OF=()
   SYSTEM_USE=()
-  local line f i mnt src num
-  while IFS= read -r line; do
-    read -r -a f <<<"$line"
-    mnt=$(unescape_mount "${f[4]}")
+  local f i mnt src
+  while read -r -a f; do
+    mnt=${f[4]}
+    unescape mnt
     if [ -z "${MOUNT_OF[${f[2]}]+set}" ]; then MOUNT_OF[${f[2]}]=$mnt; fi
     case $mnt in
       / | /boot | /boot/efi | /usr)
@@ -358,8 +408,9 @@ load_mounts() {
         # btrfs and friends report an anonymous device number: also take the mount source's own number.
         for ((i = 6; i < ${#f[@]}; i++)); do
           if [ "${f[i]}" = - ]; then
-            src=$(unescape_mount "${f[i + 2]:-}")
-            if [[ $src == /dev/* ]] && num=$(devnum "$src"); then SYSTEM_USE[$num]=$mnt; fi
+            src=${f[i + 2]:-}
+            unescape src
+            if [[ $src == /dev/* ]] && devnum "$src"; then SYSTEM_USE[$_N]=$mnt; fi
             break
           fi
         done
@@ -369,32 +420,39 @@ load_mounts() {
   local fname type
   while read -r fname type _; do
     [ "$fname" != Filename ] || continue
-    fname=$(unescape_mount "$fname")
-    if [ "$type" = partition ]; then num=$(devnum "$fname") || continue; else num=$(file_devnum "$fname") || continue; fi
-    SYSTEM_USE[$num]=swap
+    unescape fname
+    if [ "$type" = partition ]; then devnum "$fname" || continue; else file_devnum "$fname" || continue; fi
+    SYSTEM_USE[$_N]=swap
   done </proc/swaps
 }
 
-# system_uses DEVICE: what of /, /boot, /boot/efi, /usr and swap lives on the device or anything stacked on it.
+# system_uses DEVICE: sets USES to what of /, /boot, /boot/efi, /usr and swap lives on the device's disk or anything
+# stacked on it.
 system_uses() {
-  local name num uses=()
-  for name in $(stack_of "$(disk_of "$1")"); do
-    num=$(cat "/sys/class/block/$name/dev" 2>/dev/null) || continue
-    if [ -n "${SYSTEM_USE[$num]+set}" ]; then uses+=("${SYSTEM_USE[$num]} (on $name)"); fi
+  local name num
+  USES=()
+  STACK=()
+  disk_of "$1"
+  stack_of "$_K"
+  for name in "${STACK[@]}"; do
+    read -r num <"/sys/class/block/$name/dev" || continue
+    if [ -n "${SYSTEM_USE[$num]+set}" ]; then USES+=("${SYSTEM_USE[$num]} (on $name)"); fi
   done
-  if [ ${#uses[@]} -gt 0 ]; then printf '%s\n' "${uses[@]}"; fi
 }
 
-# device_users DEVICE: why the disk cannot be detached yet: holders (dm, md), mounts and swap on it or its
-# partitions. Empty output = free.
+# device_users DEVICE: sets USERS to why the disk cannot be detached yet: holders (dm, md), mounts and swap on it
+# or its partitions. Empty = free.
 device_users() {
   local disk name num h
-  disk=$(disk_of "$1")
-  for name in "$disk" $(partitions_of "$disk"); do
-    for h in /sys/class/block/"$name"/holders/*; do printf '%s is held by %s\n' "$name" "${h##*/}"; done
-    num=$(cat "/sys/class/block/$name/dev")
-    if [ -n "${MOUNT_OF[$num]+set}" ]; then printf '%s is mounted on %s\n' "$name" "${MOUNT_OF[$num]}"; fi
-    if [ "${SYSTEM_USE[$num]:-}" = swap ]; then printf '%s is used as swap\n' "$name"; fi
+  USERS=()
+  disk_of "$1"
+  disk=$_K
+  partitions_of "$disk"
+  for name in "$disk" ${PARTS[@]+"${PARTS[@]}"}; do
+    for h in /sys/class/block/"$name"/holders/*; do USERS+=("$name is held by ${h##*/}"); done
+    read -r num <"/sys/class/block/$name/dev"
+    if [ -n "${MOUNT_OF[$num]+set}" ]; then USERS+=("$name is mounted on ${MOUNT_OF[$num]}"); fi
+    if [ "${SYSTEM_USE[$num]:-}" = swap ]; then USERS+=("$name is used as swap"); fi
   done
 }
 
@@ -404,124 +462,124 @@ device_users() {
 
 lvm_report() { "$@" --noheadings --nosuffix --units b --separator '|' </dev/null; }
 
-# load_vg: VG_EXISTS, VG_EXTENT (bytes), VG_FREE (extents), VG_MISSING (PV count), VG_PV_COUNT.
-load_vg() {
-  VG_EXISTS=0 VG_EXTENT=0 VG_FREE=0 VG_MISSING=0 VG_PV_COUNT=0
-  local out
-  out=$(lvm_report vgs -o vg_name,vg_extent_size,vg_free_count,vg_missing_pv_count,pv_count "$VG" 2>/dev/null) || return 0
-  out=$(trim "$out")
-  [ -n "$out" ] || return 0
-  IFS='|' read -r _ VG_EXTENT VG_FREE VG_MISSING VG_PV_COUNT <<<"$out"
-  VG_EXISTS=1
-}
-
 # load_pvs: every PV LVM sees, keyed by kernel name: PV_VG, PV_PE (extents), PV_ALLOC, PV_ALLOCATABLE (true/false),
-# PV_BYTES (pv_size), PV_DEV_BYTES (device size), PV_START (bytes before the first extent).
-declare -A PV_VG=() PV_PE=() PV_ALLOC=() PV_ALLOCATABLE=() PV_BYTES=() PV_DEV_BYTES=() PV_START=()
+# PV_BYTES (pv_size), PV_START (bytes before the first extent); and the facts of VG: VG_EXISTS, VG_EXTENT (bytes),
+# VG_FREE (extents), VG_MISSING (PVs LVM cannot find). One pvs call answers both.
+declare -A PV_VG=() PV_PE=() PV_ALLOC=() PV_ALLOCATABLE=() PV_BYTES=() PV_START=()
 load_pvs() {
-  PV_VG=() PV_PE=() PV_ALLOC=() PV_ALLOCATABLE=() PV_BYTES=() PV_DEV_BYTES=() PV_START=()
-  local out line name vg pe alloc attr size devsize start
-  out=$(lvm_report pvs -o pv_name,vg_name,pv_pe_count,pv_pe_alloc_count,pv_attr,pv_size,dev_size,pe_start) ||
+  PV_VG=() PV_PE=() PV_ALLOC=() PV_ALLOCATABLE=() PV_BYTES=() PV_START=()
+  VG_EXISTS=0 VG_EXTENT=0 VG_FREE=0 VG_MISSING=0
+  local out line name vg pe alloc allocatable size start extent free missing
+  # pv_allocatable rather than pv_attr's first letter, which shows d(uplicate) or u(sed) before allocatable.
+  out=$(lvm_report pvs --binary -o pv_name,vg_name,pv_pe_count,pv_pe_alloc_count,pv_allocatable,pv_size,pe_start,vg_extent_size,vg_free_count,vg_missing_pv_count) ||
     fail "pvs failed: cannot read the LVM physical volumes"
-  while IFS= read -r line; do
-    [ -n "$(trim "$line")" ] || continue
-    IFS='|' read -r name vg pe alloc attr size devsize start <<<"$line"
-    name=$(trim "$name")
-    [ -e "$name" ] || continue # [unknown]: a missing PV, counted by VG_MISSING
-    name=$(kname "$name")
-    PV_VG[$name]=$vg
-    PV_PE[$name]=$pe
-    PV_ALLOC[$name]=$alloc
-    if [ "${attr:0:1}" = a ]; then PV_ALLOCATABLE[$name]=true; else PV_ALLOCATABLE[$name]=false; fi
-    PV_BYTES[$name]=$size
-    PV_DEV_BYTES[$name]=$devsize
-    PV_START[$name]=$start
+  while IFS='|' read -r name vg pe alloc allocatable size start extent free missing; do
+    strip name
+    [ -n "$name" ] || continue
+    if [ -n "$VG" ] && [ "$vg" = "$VG" ]; then
+      VG_EXISTS=1 VG_EXTENT=$extent VG_FREE=$free VG_MISSING=$missing
+    fi
+    [ -e "$name" ] || continue # [unknown]: a missing PV, counted in VG_MISSING
+    kname "$name"
+    PV_VG[$_K]=$vg
+    PV_PE[$_K]=$pe
+    PV_ALLOC[$_K]=$alloc
+    if [ "$allocatable" = 1 ]; then PV_ALLOCATABLE[$_K]=true; else PV_ALLOCATABLE[$_K]=false; fi
+    PV_BYTES[$_K]=$size
+    PV_START[$_K]=$start
   done <<<"$out"
 }
 
 # load_lvs: LV_NAMES (visible LVs of VG), LV_BYTES, LV_DEVNUM (maj:min when active), LV_DEVICES (PV kernel names,
 # space separated); the running pvmove, if any: PVMOVE_LV, PVMOVE_SOURCE (kernel name), PVMOVE_PERCENT.
+# `devices` is a segment field, so lvs prints one line per segment: an LV grown by lvextend comes twice.
 declare -A LV_BYTES=() LV_DEVNUM=() LV_DEVICES=()
 LV_NAMES=()
 load_lvs() {
   LV_NAMES=() LV_BYTES=() LV_DEVNUM=() LV_DEVICES=()
   PVMOVE_LV='' PVMOVE_SOURCE='' PVMOVE_PERCENT=''
-  local out line name attr size move pct major minor devices d devs
+  ((VG_EXISTS)) || return 0
+  local out name attr size move pct major minor devices d devs
   out=$(lvm_report lvs -a -o lv_name,lv_attr,lv_size,move_pv,copy_percent,lv_kernel_major,lv_kernel_minor,devices "$VG") ||
     fail "lvs failed for VG $VG"
-  while IFS= read -r line; do
-    [ -n "$(trim "$line")" ] || continue
-    IFS='|' read -r name attr size move pct major minor devices <<<"$line"
-    name=$(trim "$name")
+  while IFS='|' read -r name attr size move pct major minor devices; do
+    strip name
+    [ -n "$name" ] || continue
     if [ "${attr:0:1}" = p ]; then
       PVMOVE_LV=${name//[\[\]]/}
       PVMOVE_SOURCE=''
-      if [ -n "$move" ] && [ -e "$move" ]; then PVMOVE_SOURCE=$(kname "$move"); fi
+      if [ -n "$move" ] && [ -e "$move" ]; then
+        kname "$move"
+        PVMOVE_SOURCE=$_K
+      fi
       PVMOVE_PERCENT=$pct
       continue
     fi
     [[ $name != \[* ]] || continue # hidden sub-LVs (mirror images, logs)
-    LV_NAMES+=("$name")
-    LV_BYTES[$name]=$size
-    if [ "${major:-0}" -ge 0 ] 2>/dev/null && [ "${minor:--1}" -ge 0 ] 2>/dev/null; then LV_DEVNUM[$name]="$major:$minor"; fi
-    devs=''
+    if [ -z "${LV_BYTES[$name]+set}" ]; then
+      LV_NAMES+=("$name")
+      LV_BYTES[$name]=$size
+      LV_DEVICES[$name]=' '
+      if [[ $major =~ ^[0-9]+$ ]] && [[ $minor =~ ^[0-9]+$ ]]; then LV_DEVNUM[$name]="$major:$minor"; fi
+    fi
+    devs=${LV_DEVICES[$name]}
     for d in ${devices//,/ }; do
       d=${d%%(*}
-      if [ -e "$d" ]; then devs+="$(kname "$d") "; else devs+="$d "; fi
+      if [ -e "$d" ]; then kname "$d" && d=$_K; fi
+      [[ $devs == *" $d "* ]] || devs+="$d "
     done
     LV_DEVICES[$name]=$devs
   done <<<"$out"
 }
 
 load_all() {
-  load_vg
   load_pvs
-  if ((VG_EXISTS)); then load_lvs; else LV_NAMES=() PVMOVE_LV='' PVMOVE_SOURCE='' PVMOVE_PERCENT=''; fi
+  load_lvs
   load_mounts
 }
 
-# pv_on_disk DEVICE: the PV on a volume: the whole disk, or the one partition of it that carries a PV LVM knows.
+# pv_on_disk DEVICE: sets PV to the PV on a volume: the whole disk, or the one partition of it that carries a PV
+# LVM knows; empty when there is none. Returns 1 when two partitions carry PVs (not a layout this tool moves).
 pv_on_disk() {
-  local disk p found=''
-  disk=$(disk_of "$1")
+  local p disk
+  PV=''
+  disk_of "$1"
+  disk=$_K
   if [ -n "${PV_VG[$disk]+set}" ]; then
-    printf '%s' "$disk"
+    PV=$disk
     return 0
   fi
-  for p in $(partitions_of "$disk"); do
+  partitions_of "$disk"
+  for p in ${PARTS[@]+"${PARTS[@]}"}; do
     if [ -n "${PV_VG[$p]+set}" ]; then
-      [ -z "$found" ] || return 1 # two PVs on one volume: not a layout this tool moves
-      found=$p
+      if [ -n "$PV" ]; then return 1; fi
+      PV=$p
     fi
   done
-  [ -n "$found" ] && printf '%s' "$found"
 }
 
 in_vg() { [ -n "$1" ] && [ -n "${PV_VG[$1]+set}" ] && [ "${PV_VG[$1]}" = "$VG" ]; }
 
-# free extents on the allocatable PVs of the VG: what lvextend can really use (a PV emptied by the migration is
-# not allocatable, but LVM still counts its free extents in vg_free).
-allocatable_free_extents() {
-  local name free=0
+# allocatable_free: sets FREE to the free extents on the allocatable PVs of the VG, what lvextend can really use
+# (a PV emptied by the migration is not allocatable, but LVM still counts its free extents in vg_free).
+allocatable_free() {
+  local name
+  FREE=0
   for name in ${PV_VG[@]+"${!PV_VG[@]}"}; do
-    if in_vg "$name" && [ "${PV_ALLOCATABLE[$name]}" = true ]; then free=$((free + PV_PE[$name] - PV_ALLOC[$name])); fi
+    if in_vg "$name" && [ "${PV_ALLOCATABLE[$name]}" = true ]; then FREE=$((FREE + PV_PE[$name] - PV_ALLOC[$name])); fi
   done
-  echo "$free"
 }
-
-mib() { echo $(($1 / MiB)); }
-extents_mib() { echo $(($1 * VG_EXTENT / MiB)); }
 
 # lvm_poller_running: is a background pvmove poller alive? Without lvmpolld every poller is an lvm process (a
 # `pvmove -b`, or the vgchange/pvscan that restarted polling at boot); with lvmpolld, lvmpolld de-duplicates polls
 # itself, so asking again is harmless and this answers "no".
 lvm_poller_running() {
   if [ "$(lvmconfig --type full global/use_lvmpolld 2>/dev/null || true)" = "use_lvmpolld=1" ]; then return 1; fi
-  local p exe
+  local p lvm_bin
+  lvm_bin=$(type -P lvm)
   for p in /proc/[0-9]*; do
     [ "${p#/proc/}" != "$$" ] || continue
-    exe=$(readlink "$p/exe" 2>/dev/null) || continue
-    if [ "${exe##*/}" = lvm ]; then return 0; fi
+    if [ "$p/exe" -ef "$lvm_bin" ]; then return 0; fi
   done
   return 1
 }
@@ -546,18 +604,17 @@ start_pvmove() {
 # Growing an LV and its filesystem (grow, grow-in-place)
 # ---------------------------------------------------------------------------------------------------------------
 
-fs_type() { blkid -p -o value -s TYPE "$1" 2>/dev/null || true; }
 fs_kib() { df -P -k "$1" | awk 'NR == 2 { print $2 }'; }
 
 # check_growable LV EXTRA_FREE: refusals for grow_lv, checked before anything changes; EXTRA_FREE counts extents
 # a pvresize is about to add. Sets GROW_DEV, GROW_FS, GROW_MNT, GROW_ADD (extents to add) for grow_lv.
 check_growable() {
-  local lv=$1 cur target free
+  local lv=$1 cur target
   [ -n "${LV_BYTES[$lv]+set}" ] || refuse "logical volume $VG/$lv not found"
   [ -z "$PVMOVE_LV" ] || refuse "a pvmove is running in $VG; grow after it finished"
   [ -n "${LV_DEVNUM[$lv]:-}" ] || refuse "logical volume $VG/$lv is not active"
   GROW_DEV=/dev/$VG/$lv
-  GROW_FS=$(fs_type "$GROW_DEV")
+  GROW_FS=$(blkid -p -o value -s TYPE "$GROW_DEV" 2>/dev/null || true)
   case $GROW_FS in
     ext4 | xfs) ;;
     '') refuse "$VG/$lv has no filesystem; only ext4 and xfs are grown" ;;
@@ -566,25 +623,25 @@ check_growable() {
   GROW_MNT=${MOUNT_OF[${LV_DEVNUM[$lv]}]:-}
   [ -n "$GROW_MNT" ] || refuse "$VG/$lv ($GROW_FS) is not mounted; the online grow needs it mounted"
   cur=$((LV_BYTES[$lv] / VG_EXTENT))
-  free=$(($(allocatable_free_extents) + ${2:-0}))
+  allocatable_free
+  FREE=$((FREE + ${2:-0}))
   if [ "$LV_SIZE" = 100%FREE ]; then
-    GROW_ADD=$free
+    GROW_ADD=$FREE
   else
     target=$(((LV_SIZE * MiB + VG_EXTENT - 1) / VG_EXTENT))
     GROW_ADD=0
     if ((target > cur)); then GROW_ADD=$((target - cur)); fi
-    if ((GROW_ADD > free)); then
-      refuse "$VG/$lv needs $(extents_mib "$GROW_ADD") MiB more to reach $LV_SIZE MiB; $(extents_mib "$free") MiB are free"
+    if ((GROW_ADD > FREE)); then
+      refuse "$VG/$lv needs $((GROW_ADD * VG_EXTENT / MiB)) MiB more to reach $LV_SIZE MiB; $((FREE * VG_EXTENT / MiB)) MiB are free"
     fi
   fi
 }
 
 # grow_lv LV: lvextend only when the LV is smaller than wanted (lvextend to the same size exits 5), then the
 # filesystem grow, which is a no-op when it already fills the LV (resize2fs "Nothing to do", xfs_growfs) and so
-# also completes a grow that was interrupted between lvextend and the filesystem. Sets GROW_REPORT (JSON); never
-# call it in a $(subshell): change() must record the change in this shell.
+# also completes a grow that was interrupted between lvextend and the filesystem. Sets GROW_REPORT (JSON).
 grow_lv() {
-  local lv=$1 before after
+  local lv=$1 before after members=''
   if ((GROW_ADD > 0)); then change lvextend -l "+$GROW_ADD" "$VG/$lv"; fi
   before=$(fs_kib "$GROW_MNT")
   case $GROW_FS in
@@ -594,7 +651,10 @@ grow_lv() {
   after=$(fs_kib "$GROW_MNT")
   if [ "$after" != "$before" ]; then _CHANGED=1; fi
   load_lvs
-  GROW_REPORT=$(json_object name "$(json_string "$lv")" sizeMiB "$(json_int "$(mib "${LV_BYTES[$lv]}")")" \
-    fsType "$(json_string "$GROW_FS")" mountpoint "$(json_string "$GROW_MNT")" \
-    fsSizeMiB "$(json_int $((after / 1024)))")
+  jstr "$lv" && put members name "$_J"
+  jint $((LV_BYTES[$lv] / MiB)) && put members sizeMiB "$_J"
+  jstr "$GROW_FS" && put members fsType "$_J"
+  jstr "$GROW_MNT" && put members mountpoint "$_J"
+  jint $((after / 1024)) && put members fsSizeMiB "$_J"
+  GROW_REPORT="{$members}"
 }

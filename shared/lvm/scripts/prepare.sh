@@ -19,35 +19,40 @@ load_all
 ((VG_EXISTS)) || refuse "volume group $VG not found"
 ((VG_MISSING == 0)) || refuse "volume group $VG has $VG_MISSING missing PV(s); repair it before migrating"
 
-old_dev=$(volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME") || refuse "old volume $OLD_VOLUME_ID is not attached (no disk has its serial)"
+volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME" || refuse "old volume $OLD_VOLUME_ID is not attached (no disk has its serial)"
+old_dev=$DEVICE
 rc=0
-new_dev=$(wait_volume_device "$NEW_VOLUME_ID" "$NEW_DEVICE_NAME" 30) || rc=$?
+wait_volume_device "$NEW_VOLUME_ID" "$NEW_DEVICE_NAME" 30 || rc=$?
 ((rc != 2)) || refuse "more than one disk carries the serial of $NEW_VOLUME_ID"
 ((rc == 0)) || refuse "new volume $NEW_VOLUME_ID is not attached (no disk has its serial after 30 s)"
-[ "$(disk_of "$old_dev")" != "$(disk_of "$new_dev")" ] || refuse "old and new volume resolve to the same disk $old_dev"
-new_pv=$(kname "$new_dev")
-field oldDevice "$(json_string "$old_dev")"
-field newDevice "$(json_string "$new_dev")"
+new_dev=$DEVICE
+kname "$new_dev"
+new_pv=$_K
+disk_of "$old_dev"
+[ "$_K" != "$new_pv" ] || refuse "old and new volume resolve to the same disk $old_dev"
+field_str oldDevice "$old_dev"
+field_str newDevice "$new_dev"
 
 # Where is the migration? A re-run after the PV was already moved away and removed must be a no-op, not a refusal.
-old_pv=$(pv_on_disk "$old_dev") || true
-if [ -z "$old_pv" ] || ! in_vg "$old_pv"; then
+pv_on_disk "$old_dev" || true
+old_pv=$PV
+if ! in_vg "$old_pv"; then
   if in_vg "$new_pv"; then
     field oldPv null
-    field newPv "$(json_string "/dev/$new_pv")"
+    field_str newPv "/dev/$new_pv"
     succeed "the old volume is no longer in $VG and the new one is: nothing to prepare"
   fi
   refuse "old volume $OLD_VOLUME_ID ($old_dev) is not a PV of volume group $VG"
 fi
-field oldPv "$(json_string "/dev/$old_pv")"
+field_str oldPv "/dev/$old_pv"
 
 if [ -n "$PVMOVE_LV" ] && [ "$PVMOVE_SOURCE" != "$old_pv" ]; then
   refuse "another pvmove ($PVMOVE_LV from /dev/${PVMOVE_SOURCE:-?}) runs in $VG"
 fi
 
-mapfile -t uses < <(system_uses "$old_dev")
-if [ ${#uses[@]} -gt 0 ]; then
-  refuse "old volume $OLD_VOLUME_ID holds system data: ${uses[*]}; it cannot be migrated online"
+system_uses "$old_dev"
+if [ ${#USES[@]} -gt 0 ]; then
+  refuse "old volume $OLD_VOLUME_ID holds system data: ${USES[*]}; it cannot be migrated online"
 fi
 
 # The new disk: blank, or already ours.
@@ -58,13 +63,14 @@ if [ -n "${PV_VG[$new_pv]+set}" ]; then
   fi
   new_is_pv=true
 else
-  mapfile -t sigs < <(signatures "$new_dev")
-  if [ ${#sigs[@]} -gt 0 ]; then
-    refuse "new volume $NEW_VOLUME_ID ($new_dev) is not blank: it carries ${sigs[*]}; refusing to overwrite it"
+  signatures "$new_dev"
+  if [ ${#SIGS[@]} -gt 0 ]; then
+    refuse "new volume $NEW_VOLUME_ID ($new_dev) is not blank: it carries ${SIGS[*]}; refusing to overwrite it"
   fi
-  mapfile -t users < <(device_users "$new_dev")
-  if [ ${#users[@]} -gt 0 ]; then refuse "new volume $NEW_VOLUME_ID ($new_dev) is in use: ${users[*]}"; fi
-  if [ -n "$(partitions_of "$(disk_of "$new_dev")")" ]; then refuse "new volume $NEW_VOLUME_ID ($new_dev) has partitions"; fi
+  device_users "$new_dev"
+  if [ ${#USERS[@]} -gt 0 ]; then refuse "new volume $NEW_VOLUME_ID ($new_dev) is in use: ${USERS[*]}"; fi
+  partitions_of "$new_pv"
+  if [ ${#PARTS[@]} -gt 0 ]; then refuse "new volume $NEW_VOLUME_ID ($new_dev) has partitions"; fi
 fi
 
 # Size: the extents allocated on the old PV must fit on the new one. Checked before the new disk joins the VG;
@@ -75,12 +81,13 @@ if ! in_vg "$new_pv"; then
     capacity=$((PV_BYTES[$new_pv] / VG_EXTENT))
   else
     # A new PV starts its first extent 1 MiB into the disk (LVM's default data alignment).
-    capacity=$((($(device_bytes "$new_dev") - MiB) / VG_EXTENT))
+    device_bytes "$new_dev"
+    capacity=$(((BYTES - MiB) / VG_EXTENT))
   fi
-  field allocatedMiB "$(json_int "$(extents_mib "$need")")"
-  field newCapacityMiB "$(json_int "$(extents_mib "$capacity")")"
+  field allocatedMiB $((need * VG_EXTENT / MiB))
+  field newCapacityMiB $((capacity * VG_EXTENT / MiB))
   if ((capacity < need)); then
-    refuse "new volume $NEW_VOLUME_ID holds $(extents_mib "$capacity") MiB but $(extents_mib "$need") MiB are allocated on the old PV"
+    refuse "new volume $NEW_VOLUME_ID holds $((capacity * VG_EXTENT / MiB)) MiB but $((need * VG_EXTENT / MiB)) MiB are allocated on the old PV"
   fi
 fi
 
@@ -92,5 +99,5 @@ if [ "${PV_ALLOCATABLE[$old_pv]}" = true ]; then change pvchange -x n "/dev/$old
 load_pvs
 in_vg "$new_pv" || fail "$new_dev is not in $VG after vgextend"
 [ "${PV_ALLOCATABLE[$old_pv]}" = false ] || fail "/dev/$old_pv is still allocatable after pvchange -x n"
-field newPv "$(json_string "/dev/$new_pv")"
+field_str newPv "/dev/$new_pv"
 succeed "$new_dev is a PV of $VG and /dev/$old_pv takes no new extents"

@@ -16,25 +16,28 @@ begin pvmove-start VG OLD_VOLUME_ID NEW_VOLUME_ID
 load_all
 ((VG_EXISTS)) || refuse "volume group $VG not found"
 ((VG_MISSING == 0)) || refuse "volume group $VG has $VG_MISSING missing PV(s)"
-old_dev=$(volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME") || refuse "old volume $OLD_VOLUME_ID is not attached"
-new_dev=$(volume_device "$NEW_VOLUME_ID" "$NEW_DEVICE_NAME") || refuse "new volume $NEW_VOLUME_ID is not attached"
-new_pv=$(kname "$new_dev")
-old_pv=$(pv_on_disk "$old_dev") || true
+volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME" || refuse "old volume $OLD_VOLUME_ID is not attached"
+old_dev=$DEVICE
+volume_device "$NEW_VOLUME_ID" "$NEW_DEVICE_NAME" || refuse "new volume $NEW_VOLUME_ID is not attached"
+new_dev=$DEVICE
+kname "$new_dev"
+new_pv=$_K
+pv_on_disk "$old_dev" || true
+old_pv=$PV
 
 report() { # report STARTED RESUMED
   local remaining=0
-  if [ -n "$old_pv" ]; then remaining=${PV_ALLOC[$old_pv]:-0}; fi
-  field started "$(json_bool "$1")"
-  field resumed "$(json_bool "$2")"
-  field inProgress "$(json_bool "$([ -n "$PVMOVE_LV" ] && echo true)")"
-  field percent "$(json_num "${PVMOVE_PERCENT:-}")"
-  field remainingExtents "$(json_int "$remaining")"
-  field 'done' "$(json_bool "$([ -z "$PVMOVE_LV" ] && [ "$remaining" = 0 ] && echo true)")"
+  if in_vg "$old_pv"; then remaining=${PV_ALLOC[$old_pv]}; fi
+  field_bool started "$1"
+  field_bool resumed "$2"
+  field_if inProgress [ -n "$PVMOVE_LV" ]
+  field_num percent "$PVMOVE_PERCENT"
+  field remainingExtents "$remaining"
+  if [ -z "$PVMOVE_LV" ] && [ "$remaining" = 0 ]; then field 'done' true; else field 'done' false; fi
 }
 
-if [ -z "$old_pv" ] || ! in_vg "$old_pv"; then
+if ! in_vg "$old_pv"; then
   in_vg "$new_pv" || refuse "old volume $OLD_VOLUME_ID is not a PV of $VG and the new one is not either"
-  old_pv=''
   PVMOVE_PERCENT=100
   report false false
   succeed "the old volume has already left $VG: nothing to move"
@@ -47,8 +50,8 @@ if [ -n "$PVMOVE_LV" ]; then
     succeed "pvmove from /dev/$old_pv in progress (${PVMOVE_PERCENT:-?} %), its poller is running" in-progress
   fi
   start_pvmove
-  load_lvs
   load_pvs
+  load_lvs
   report false true
   if [ -n "$PVMOVE_LV" ]; then succeed "resumed the pvmove from /dev/$old_pv at ${PVMOVE_PERCENT:-?} %" in-progress; fi
   succeed "resumed the pvmove from /dev/$old_pv; it has completed"
@@ -62,16 +65,16 @@ fi
 
 in_vg "$new_pv" || refuse "new volume $new_dev is not in $VG: run prepare first"
 [ "${PV_ALLOCATABLE[$old_pv]}" = false ] || refuse "/dev/$old_pv still takes new extents: run prepare first"
-mapfile -t uses < <(system_uses "$old_dev")
-[ ${#uses[@]} -eq 0 ] || refuse "old volume $OLD_VOLUME_ID holds system data: ${uses[*]}"
+system_uses "$old_dev"
+[ ${#USES[@]} -eq 0 ] || refuse "old volume $OLD_VOLUME_ID holds system data: ${USES[*]}"
 free=$((PV_PE[$new_pv] - PV_ALLOC[$new_pv]))
 if ((free < PV_ALLOC[$old_pv])); then
-  refuse "new PV $new_dev has $(extents_mib "$free") MiB free but $(extents_mib "${PV_ALLOC[$old_pv]}") MiB must move"
+  refuse "new PV $new_dev has $((free * VG_EXTENT / MiB)) MiB free but $((PV_ALLOC[$old_pv] * VG_EXTENT / MiB)) MiB must move"
 fi
 
 start_pvmove "/dev/$old_pv" "$new_dev"
-load_lvs
 load_pvs
+load_lvs
 report true false
 if [ -n "$PVMOVE_LV" ]; then succeed "started pvmove /dev/$old_pv -> $new_dev in the background" in-progress; fi
 succeed "pvmove /dev/$old_pv -> $new_dev started and already completed"

@@ -11,32 +11,36 @@
 #   done, direction.
 
 begin pvmove-status VG OLD_VOLUME_ID
-load_all
+load_pvs
+load_lvs
 ((VG_EXISTS)) || refuse "volume group $VG not found"
-old_dev=$(volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME") || refuse "old volume $OLD_VOLUME_ID is not attached"
-old_pv=$(pv_on_disk "$old_dev") || true
+volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME" || refuse "old volume $OLD_VOLUME_ID is not attached"
+pv_on_disk "$DEVICE" || true
+old_pv=$PV
 in_vg "$old_pv" || old_pv=''
 
 remaining=0
 if [ -n "$old_pv" ]; then remaining=${PV_ALLOC[$old_pv]}; fi
-direction=null
-if [ -n "$PVMOVE_LV" ]; then
-  if [ -n "$old_pv" ] && [ "$PVMOVE_SOURCE" = "$old_pv" ]; then direction=forward; else direction=rollback; fi
-fi
 is_done=false
 if [ -z "$PVMOVE_LV" ] && [ "$remaining" = 0 ]; then is_done=true; fi
-percent=${PVMOVE_PERCENT:-}
+percent=$PVMOVE_PERCENT
 if [ "$is_done" = true ]; then percent=100; fi
 
-field inProgress "$(json_bool "$([ -n "$PVMOVE_LV" ] && echo true)")"
-field percent "$(json_num "$percent")"
-field remainingExtents "$(json_int "$remaining")"
-field remainingMiB "$(json_int "$(extents_mib "$remaining")")"
-field 'done' "$(json_bool "$is_done")"
-if [ "$direction" = null ]; then field direction null; else field direction "$(json_string "$direction")"; fi
+field_if inProgress [ -n "$PVMOVE_LV" ]
+field_num percent "$percent"
+field remainingExtents "$remaining"
+field remainingMiB $((remaining * VG_EXTENT / MiB))
+field_bool 'done' "$is_done"
+if [ -z "$PVMOVE_LV" ]; then
+  field direction null
+elif [ -n "$old_pv" ] && [ "$PVMOVE_SOURCE" = "$old_pv" ]; then
+  field_str direction forward
+else
+  field_str direction rollback
+fi
 
 if [ -n "$PVMOVE_LV" ]; then
-  succeed "$direction pvmove from /dev/${PVMOVE_SOURCE:-?}: ${percent:-?} % copied, $(extents_mib "$remaining") MiB left on the old PV" in-progress
+  succeed "pvmove from /dev/${PVMOVE_SOURCE:-?}: ${percent:-?} % copied, $((remaining * VG_EXTENT / MiB)) MiB left on the old PV" in-progress
 fi
 if [ "$is_done" = true ]; then succeed "the move is done: no extent left on the old volume" ok; fi
-succeed "no pvmove runs and $(extents_mib "$remaining") MiB remain on /dev/$old_pv: run pvmove-start" ok
+succeed "no pvmove runs and $((remaining * VG_EXTENT / MiB)) MiB remain on /dev/$old_pv: run pvmove-start" ok

@@ -21,22 +21,27 @@ begin rollback VG OLD_VOLUME_ID NEW_VOLUME_ID
 load_all
 ((VG_EXISTS)) || refuse "volume group $VG not found"
 ((VG_MISSING == 0)) || refuse "volume group $VG has $VG_MISSING missing PV(s): a detached volume may hold data; repair by hand"
-old_dev=$(volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME") || refuse "old volume $OLD_VOLUME_ID is not attached: cannot roll back onto it"
-old_pv=$(pv_on_disk "$old_dev") || true
+volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME" || refuse "old volume $OLD_VOLUME_ID is not attached: cannot roll back onto it"
+pv_on_disk "$DEVICE" || true
+old_pv=$PV
 in_vg "$old_pv" || refuse "old volume $OLD_VOLUME_ID is no longer a PV of $VG (finish ran?): the data lives on the new volume, rolling back would lose it"
 new_dev='' new_pv=''
-if new_dev=$(volume_device "$NEW_VOLUME_ID" "$NEW_DEVICE_NAME"); then new_pv=$(kname "$new_dev"); fi
+if volume_device "$NEW_VOLUME_ID" "$NEW_DEVICE_NAME"; then
+  new_dev=$DEVICE
+  kname "$new_dev"
+  new_pv=$_K
+fi
 if [ -n "$PVMOVE_LV" ] && [ "$PVMOVE_SOURCE" != "$old_pv" ] && { [ -z "$new_pv" ] || [ "$PVMOVE_SOURCE" != "$new_pv" ]; }; then
   refuse "a pvmove from /dev/${PVMOVE_SOURCE:-?}, neither the old nor the new volume, runs in $VG"
 fi
-field newDevice "$(json_str_or_null "$new_dev")"
+field_str_or_null newDevice "$new_dev"
 field aborted false
 field movingBack false
 
 # 1. Stop the forward move.
 if [ -n "$PVMOVE_LV" ] && [ "$PVMOVE_SOURCE" = "$old_pv" ]; then
   change pvmove --abort "/dev/$old_pv"
-  for _ in $(seq 1 30); do
+  for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
     load_lvs
     [ -n "$PVMOVE_LV" ] || break
     sleep 2
@@ -58,11 +63,11 @@ if in_vg "$new_pv" && [ "${PV_ALLOC[$new_pv]}" != 0 ]; then
     if [ "${PV_ALLOCATABLE[$new_pv]}" = true ]; then change pvchange -x n "$new_dev"; fi
     start_pvmove "$new_dev" "/dev/$old_pv"
   fi
-  load_lvs
   load_pvs
+  load_lvs
   if [ -n "$PVMOVE_LV" ] || [ "${PV_ALLOC[$new_pv]}" != 0 ]; then
-    field percent "$(json_num "$PVMOVE_PERCENT")"
-    succeed "moving $(extents_mib "${PV_ALLOC[$new_pv]}") MiB back from $new_dev to /dev/$old_pv (${PVMOVE_PERCENT:-?} %): run rollback again" in-progress
+    field_num percent "$PVMOVE_PERCENT"
+    succeed "moving $((PV_ALLOC[$new_pv] * VG_EXTENT / MiB)) MiB back from $new_dev to /dev/$old_pv (${PVMOVE_PERCENT:-?} %): run rollback again" in-progress
   fi
 fi
 field percent 100
@@ -80,11 +85,11 @@ if [ -z "$new_dev" ]; then
   succeed "all extents are on /dev/$old_pv; the new volume $NEW_VOLUME_ID is not attached"
 fi
 load_mounts
-mapfile -t users < <(device_users "$new_dev")
-field newDeviceUsers "$(json_string_array ${users[@]+"${users[@]}"})"
-if [ ${#users[@]} -gt 0 ]; then
+device_users "$new_dev"
+jstr_array ${USERS[@]+"${USERS[@]}"} && field newDeviceUsers "$_J"
+if [ ${#USERS[@]} -gt 0 ]; then
   field newDeviceFree false
-  refuse "new disk $new_dev is still in use: ${users[*]}; do not delete it"
+  refuse "new disk $new_dev is still in use: ${USERS[*]}; do not delete it"
 fi
 field newDeviceFree true
 succeed "all extents are back on /dev/$old_pv and $new_dev is free: it can be detached and deleted"
