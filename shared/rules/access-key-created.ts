@@ -61,6 +61,7 @@ export default defineRule({
     'https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_iam_backdoor_users_keys.yml',
     'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_root-user_manage_add-key.html',
     'https://docs.aws.amazon.com/securityhub/latest/userguide/iam-controls.html#iam-4',
+    'https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_iam_user_key_created.yml',
   ],
   falsePositives: [
     'Users rotating their own keys (low severity; raise the threshold or allow-list if it is noise).',

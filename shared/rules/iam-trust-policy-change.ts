@@ -47,7 +47,7 @@ export default defineRule({
     'https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.iam-backdoor-role/',
     'https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.iam-create-backdoor-role/',
     'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_roles_create_for-user_externalid.html',
-    'https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_iam_backdoor_role.yml',
+    'https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_iam_backdoor_role.yml',
   ],
   falsePositives: [
     'Roles for vendors (monitoring, backup) that must trust the vendor’s account: add it to knownAccounts once reviewed.',

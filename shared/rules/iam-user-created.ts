@@ -55,6 +55,7 @@ export default defineRule({
     'https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.iam-create-admin-user/',
     'https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_iam_backdoor_users_keys.yml',
     'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_users_create.html',
+    'https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_iam_create_user.yml',
   ],
   falsePositives: [
     'Onboarding through an identity pipeline or infrastructure as code (allow-list its principal ARN).',

@@ -46,6 +46,7 @@ export default defineRule({
     'https://stratus-red-team.cloud/attack-techniques/AWS/aws.persistence.iam-create-user-login-profile/',
     'https://stratus-red-team.cloud/attack-techniques/AWS/aws.privilege-escalation.iam-update-user-login-profile/',
     'https://docs.aws.amazon.com/IAM/latest/UserGuide/id_credentials_passwords_admin-change-user.html',
+    'https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_cloudtrail_loginprofilecreatedormodified.yml',
   ],
   falsePositives: [
     'A help-desk administrator resetting a forgotten password with passwordResetRequired (reported one level lower; allow-list the help-desk role if routine).',

@@ -43,7 +43,7 @@ export default defineRule({
   references: [
     'https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-11',
     'https://docs.aws.amazon.com/vpc/latest/userguide/vpc-network-acls.html',
-    'https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_ec2_vpc_network_acl_changes.yml',
+    'https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_network_acl_permissive_entry.yml',
   ],
   falsePositives: ['Network changes through infrastructure as code (allow-list the deployment role or CloudFormation).'],
   runbook:

@@ -36,6 +36,7 @@ export default defineRule({
   references: [
     'https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-12',
     'https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Internet_Gateway.html',
+    'https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_ec2_gateway_modified.yml',
   ],
   falsePositives: ['Network changes through infrastructure as code (allow-list the deployment role or CloudFormation).'],
   runbook:

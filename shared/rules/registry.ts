@@ -2,20 +2,27 @@
 // this list and the files agree, that every id equals its file name, and runs every inline example.
 import accessKeyCreated from './access-key-created';
 import cloudtrailTampering from './cloudtrail-tampering';
+import consoleLoginFailure from './console-login-failure';
+import consoleLoginNoMfa from './console-login-no-mfa';
 import customerGatewayChange from './customer-gateway-change';
 import directConnectChange from './direct-connect-change';
 import type { AnyRuleModule } from './engine/types';
+import foreignSourceIp from './foreign-source-ip';
 import iamPolicyChange from './iam-policy-change';
 import iamTrustPolicyChange from './iam-trust-policy-change';
 import iamUserCreated from './iam-user-created';
+import kmsKeyDisable from './kms-key-disable';
 import loginProfileChange from './login-profile-change';
 import networkAclChange from './network-acl-change';
 import networkGatewayChange from './network-gateway-change';
 import offHoursApiCall from './off-hours-api-call';
 import rootAccountUsage from './root-account-usage';
 import routeTableChange from './route-table-change';
+import s3BucketPolicyChange from './s3-bucket-policy-change';
 import securityGroupChange from './security-group-change';
 import transitGatewayAttachmentChange from './transit-gateway-attachment-change';
+import unauthorizedApiCall from './unauthorized-api-call';
+import unusedRegion from './unused-region';
 import vpcChange from './vpc-change';
 import vpcPeeringChange from './vpc-peering-change';
 import vpnConnectionChange from './vpn-connection-change';
@@ -40,4 +47,11 @@ export const rules: readonly AnyRuleModule[] = [
   vpcPeeringChange,
   transitGatewayAttachmentChange,
   vpcChange,
+  consoleLoginNoMfa,
+  consoleLoginFailure,
+  unauthorizedApiCall,
+  unusedRegion,
+  foreignSourceIp,
+  kmsKeyDisable,
+  s3BucketPolicyChange,
 ];

@@ -61,6 +61,7 @@ export default defineRule({
   references: [
     'https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-13',
     'https://docs.aws.amazon.com/vpc/latest/userguide/VPC_Route_Tables.html',
+    'https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_ec2_route_table_modified.yml',
   ],
   falsePositives: [
     'Infrastructure as code (allow-list the deployment role or CloudFormation).',

@@ -103,7 +103,7 @@ export default defineRule({
   references: [
     'https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-10',
     'https://stratus-red-team.cloud/attack-techniques/AWS/aws.exfiltration.ec2-security-group-open-port-22-ingress/',
-    'https://github.com/SigmaHQ/sigma/blob/master/rules/cloud/aws/cloudtrail/aws_ec2_security_group_modified.yml',
+    'https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_ec2_security_group_modified.yml',
   ],
   falsePositives: [
     'Public load balancers and web servers that must accept 443 from anywhere (allow-list the deployment role, or accept the alert).',

@@ -37,6 +37,7 @@ export default defineRule({
   references: [
     'https://docs.aws.amazon.com/securityhub/latest/userguide/cloudwatch-controls.html#cloudwatch-14',
     'https://docs.aws.amazon.com/vpc/latest/userguide/vpc-dns.html',
+    'https://github.com/panther-labs/panther-analysis/blob/main/rules/aws_cloudtrail_rules/aws_ec2_vpc_modified.yml',
   ],
   falsePositives: ['Infrastructure as code (allow-list the deployment role or CloudFormation).'],
   runbook:
