@@ -99,10 +99,11 @@ export const MigrationRequest = z.strictObject({
   /** Seconds between pvmove status polls. */
   pollIntervalSeconds: z.number().int().min(30).max(3600).default(300),
   /**
-   * Polls before the workflow hands over to a fresh execution. Each poll costs about 17 history events and an
-   * execution holds at most 25,000, so the default keeps every execution well below the limit.
+   * Polls before the workflow hands over to a fresh execution. An execution holds at most 25,000 history events; a
+   * poll costs 19, so 900 polls (75 hours at the default interval) leave room for everything before and after the
+   * move, including the longest wait loops (see WAITS and ROLLBACK_MAX_RUNS in workflow-definition.ts).
    */
-  maxPollsPerExecution: z.number().int().min(3).max(1200).default(1000),
+  maxPollsPerExecution: z.number().int().min(3).max(900).default(900),
   /** Run the read-only pre-flight checks, then stop. */
   dryRun: z.boolean().default(false),
   /** Free text for the notifications (the CLI puts the caller's user name here). */

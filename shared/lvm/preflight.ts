@@ -124,6 +124,7 @@ export function checkInstance(plan: Plan, facts: InstanceFacts, limits: Limits):
   } else if (dataVolumes.length === 1 && dataVolumes[0]) {
     // The only candidate; the inspect step confirms it is a PV of the volume group.
     oldVolumeId = dataVolumes[0].VolumeId;
+    refusals.push(...checkOldVolume(plan, instance, dataVolumes[0]));
     inspectEnv.OLD_VOLUME_ID = oldVolumeId;
   }
 

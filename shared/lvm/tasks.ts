@@ -172,8 +172,9 @@ export async function runNotifyTask(event: unknown, deps: NotifyTaskDeps): Promi
       return publish(migrationAlert('progress', { plan: e.plan, executionArn: e.executionArn, percent: e.percent, now }));
     case 'finalize': {
       const report = buildReport(e.state, e.executionArn);
+      // A continuation is no news, and a dry run's verdict goes to whoever ran it (the CLI waits for it).
       const notification =
-        report.outcome === 'continued'
+        report.outcome === 'continued' || report.outcome === 'dry-run'
           ? { published: false }
           : await publish(migrationAlert('ended', { plan: e.state.plan, executionArn: e.executionArn, report, now }));
       deps.logger.info('migration ended', { outcome: report.outcome, migrationId: report.migrationId });

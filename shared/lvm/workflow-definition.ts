@@ -291,17 +291,27 @@ const stepEnv = 'States.JsonMerge($.decision.env, $.new.env, false)';
 const MODIFICATION_STATE = '$.r.modification.modifications[0].ModificationState';
 const stepOk: Json = { Variable: '$.step.outcome', StringEquals: 'ok' };
 
-/** Time between wait-loop polls and how many, per EC2 waiter (the SDK waiters use 15 s × 40). */
+/**
+ * Time between wait-loop polls and how many, per EC2 waiter (the SDK waiters use 15 s × 40).
+ *
+ * History budget (25,000 events per execution): a poll of the move costs 19 events and the move hands over to a new
+ * execution after at most 900 polls (17,100 events). A waiter iteration costs 11 events, a rollback run 12. The
+ * longest path after a full poll budget (snapshot wait 1,584 + detach 660 + delete 660 + the rest, a few hundred)
+ * stays under 20,500; before the move (volume 1,320 + attach 660) and the rollback (200 runs: 2,400) likewise.
+ */
 export const WAITS = {
   volumeAvailable: { delaySeconds: 5, maxAttempts: 120 },
   attached: { delaySeconds: 10, maxAttempts: 60 },
-  detached: { delaySeconds: 10, maxAttempts: 90 },
-  deleted: { delaySeconds: 10, maxAttempts: 90 },
-  snapshot: { delaySeconds: 300, maxAttempts: 288 },
+  detached: { delaySeconds: 10, maxAttempts: 60 },
+  deleted: { delaySeconds: 10, maxAttempts: 60 },
+  snapshot: { delaySeconds: 600, maxAttempts: 144 },
   modification: { delaySeconds: 15, maxAttempts: 240 },
 } as const;
-/** Rollback re-runs (each waits pollIntervalSeconds) while extents move back or the agent is away. */
-export const ROLLBACK_MAX_RUNS = 600;
+/**
+ * Rollback re-runs (each after pollIntervalSeconds) while extents move back or the agent is away: 200 × 5 minutes
+ * by default. A longer rollback ends `rollback-incomplete`, and `vigil migrate resume` carries on in a fresh execution.
+ */
+export const ROLLBACK_MAX_RUNS = 200;
 
 export function migrationDefinition(): Json {
   const m = new Machine();

@@ -115,7 +115,7 @@ describe('vigil migrate start', () => {
       snapshotOldVolume: true,
       deleteOldVolume: true,
       pollIntervalSeconds: 300,
-      maxPollsPerExecution: 1000,
+      maxPollsPerExecution: 900,
       dryRun: false,
       requestedBy: 'ops-alice',
     });
