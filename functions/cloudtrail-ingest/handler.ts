@@ -32,11 +32,13 @@ export interface HandlerDeps {
   s3: S3Like;
   /** The detection configuration, cached by its source (SSM parameter or a local file). */
   config: () => Promise<DetectionConfig>;
-  /** The ip-ranges index for enrichment, or undefined (enrichment off). Called once per container. */
+  /** The ip-ranges index for enrichment, or undefined (enrichment off). Called at cold start (again after 15 minutes while it gives none). */
   ipIndex: () => Promise<IpIndex | undefined>;
   publisher: Pick<OncePublisher, 'publish'> & Partial<Pick<OncePublisher, 'registerLambdaContext'>>;
   expectedBucket?: string;
 }
+
+const IP_INDEX_RETRY_MS = 15 * 60 * 1000;
 
 /** vigil's Logger on top of Powertools' (whose variadic signature TypeScript does not match to ours directly). */
 function domainLogger(l: PowertoolsLogger): Logger {
@@ -53,21 +55,33 @@ function domainLogger(l: PowertoolsLogger): Logger {
 
 export function makeHandler(deps: HandlerDeps) {
   const logger = domainLogger(deps.logger);
-  let ipIndex: Promise<IpIndex | undefined> | undefined;
-  let built: { config: DetectionConfig; engine: Engine } | undefined;
+  // Loaded once per container; when there was none (no snapshot yet, S3 unavailable), tried again after a while
+  // rather than for the container's whole life.
+  let ipIndex: { value: Promise<IpIndex | undefined>; at: number } | undefined;
+  let built: { config: DetectionConfig; index: IpIndex | undefined; engine: Engine } | undefined;
 
-  /** The engine for the current configuration: rebuilt only when the configuration changes. */
+  const currentIpIndex = async (): Promise<IpIndex | undefined> => {
+    const now = Date.now();
+    if (!ipIndex) ipIndex = { value: deps.ipIndex(), at: now };
+    const index = await ipIndex.value;
+    if (index === undefined && now - ipIndex.at > IP_INDEX_RETRY_MS) {
+      ipIndex = { value: deps.ipIndex(), at: now };
+      return ipIndex.value;
+    }
+    return index;
+  };
+
+  /** The engine for the current configuration and ip-ranges: rebuilt only when one of them changes. */
   const engineFor = async (): Promise<{ config: DetectionConfig; engine: Engine }> => {
-    ipIndex ??= deps.ipIndex();
-    const [config, index] = await Promise.all([deps.config(), ipIndex]);
-    if (built?.config === config) return built;
+    const [config, index] = await Promise.all([deps.config(), currentIpIndex()]);
+    if (built?.config === config && built.index === index) return built;
     const engine = createEngine({ config, rules, logger, ...(index ? { ipIndex: index } : {}) });
     for (const r of engine.inactive) logger.warn('rule inactive: its configuration is missing', { ...r });
     logger.info('rule engine ready', {
       active: engine.active.map((r) => r.id),
       enrichment: engine.enrichment.enabled ? engine.enrichment.snapshot : 'off (no ip-ranges snapshot)',
     });
-    built = { config, engine };
+    built = { config, index, engine };
     return built;
   };
 
@@ -175,7 +189,7 @@ function ipIndexSource(env: NodeJS.ProcessEnv, s3: S3Like, logger: Logger): () =
     try {
       const ranges = await readLatestSnapshot(s3, bucket);
       if (!ranges) {
-        logger.warn('no ip-ranges snapshot stored yet; source-IP enrichment is off until the next cold start', { bucket });
+        logger.warn('no ip-ranges snapshot stored yet; source-IP enrichment is off for now', { bucket });
         return undefined;
       }
       return buildIpIndex(ranges);

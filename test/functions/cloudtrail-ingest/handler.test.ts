@@ -8,14 +8,16 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type HandlerDeps, makeHandler } from '../../../functions/cloudtrail-ingest/handler';
 import { createOncePublisher } from '../../../shared/alerts/idempotent-publish';
 import { Alert } from '../../../shared/alerts/schema';
 import { stateTablePersistence } from '../../../shared/aws/idempotency';
 import type { CloudTrailRecord } from '../../../shared/cloudtrail/record';
 import { DetectionConfig } from '../../../shared/config/detection';
+import { buildIpIndex } from '../../../shared/ip-ranges/lookup';
 import { exampleRecord, identities } from '../../../shared/rules/engine/example-record';
+import { SNAPSHOTS, snapshot } from '../../ip-ranges/helpers';
 import { type LocalDynamo, startDynamo } from '../../support/dynalite';
 import { type LocalS3, startS3 } from '../../support/s3rver';
 import { cloudtrailDir, repoRoot } from '../../support/shared-data';
@@ -255,6 +257,18 @@ describe('cloudtrailIngest handler (s3rver + dynalite, SNS mocked)', () => {
       'CloudTrail logging stopped on trail sns-down-1',
       'CloudTrail logging stopped on trail sns-down-2',
     ]);
+  });
+
+  it('enriches alerts with the ip-ranges snapshot loaded once per container', async () => {
+    const key = logKey('Enriched00000001');
+    await put(key, gzLog([{ ...stopLogging('enriched'), sourceIPAddress: '18.236.253.47' }]));
+    const ipIndex = vi.fn(async () => buildIpIndex(snapshot(SNAPSHOTS.aug22).ranges));
+    const handler = handlerWith({ ipIndex });
+    expect(await handler(sqsEvent(sqsRecord(key)), context)).toEqual({ batchItemFailures: [] });
+    expect(await handler(sqsEvent(sqsRecord(logKey('DeletedMeanwhile'))), context)).toEqual({ batchItemFailures: [] });
+    expect(ipIndex).toHaveBeenCalledTimes(1);
+    const [alert] = publishedAlerts();
+    expect(alert!.context).toMatchObject({ awsOwner: 'EC2 us-west-2', ipRanges: expect.stringContaining(SNAPSHOTS.aug22) });
   });
 
   it('fails the whole batch when the configuration is invalid', async () => {
