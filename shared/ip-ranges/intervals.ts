@@ -78,7 +78,8 @@ export function buildIntervals<T, A>(
     return (lengths[a] as number) - (lengths[b] as number);
   });
 
-  const out: number[] = []; // w words per interval start
+  // At most one interval starts at each block start and one after each block end, plus the one at address 0.
+  const out = new Uint32Array(w * (2 * n + 1)); // w words per interval start
   const answers: A[] = [];
   const pos = new Array<number>(w).fill(0);
   const samePos = (k: number): boolean => {
@@ -90,14 +91,12 @@ export function buildIntervals<T, A>(
     if (last >= 0 && samePos(last)) {
       // Several blocks end or start here: the last call sees the final covering set.
       answers[last] = answer;
-      if (last >= 1 && answers[last - 1] === answer) {
-        answers.pop();
-        out.length -= w;
-      }
+      if (last >= 1 && answers[last - 1] === answer) answers.pop();
       return;
     }
     if (last >= 0 && answers[last] === answer) return;
-    for (let i = 0; i < w; i++) out.push(pos[i] as number);
+    const k = answers.length * w;
+    for (let i = 0; i < w; i++) out[k + i] = pos[i] as number;
     answers.push(answer);
   };
   /** pos = end of block b, plus one; false when that is past the last address. */
@@ -142,22 +141,24 @@ export function buildIntervals<T, A>(
     if (afterEnd(top)) emit(stackAnswers.length > 0 ? (stackAnswers[stackAnswers.length - 1] as A) : none);
   }
 
-  const flat = Uint32Array.from(out);
   const count = answers.length;
+  const flat = out.slice(0, count * w);
   // First-level table on the top 16 bits: a lookup binary-searches only between buckets[b] and buckets[b + 1].
+  // buckets[b] is the interval containing the address (b << 16, 0…): interval k holds the buckets from the first
+  // multiple of 2^16 (in the top word) at or after its start up to the next interval's.
+  const firstBucket = (k: number): number => {
+    if (k >= count) return 65536;
+    const o = k * w;
+    const top = flat[o] as number;
+    let exact = (top & 0xffff) === 0;
+    for (let i = 1; i < w && exact; i++) exact = flat[o + i] === 0;
+    return (top >>> 16) + (exact ? 0 : 1);
+  };
   const buckets = new Uint32Array(65537);
-  let k = 0;
-  for (let b = 0; b < 65536; b++) {
-    const address = (b << 16) >>> 0;
-    // Advance while the next interval starts at or before (address, 0, 0, 0).
-    for (;;) {
-      if (k + 1 >= count) break;
-      const o = (k + 1) * w;
-      const s0 = flat[o] as number;
-      if (s0 < address || (s0 === address && (w === 1 || (flat[o + 1] === 0 && flat[o + 2] === 0 && flat[o + 3] === 0)))) k++;
-      else break;
-    }
-    buckets[b] = k;
+  for (let k = 0; k < count; k++) {
+    const from = firstBucket(k);
+    const to = firstBucket(k + 1);
+    if (to > from) buckets.fill(k, from, to);
   }
   buckets[65536] = count - 1;
   return { starts: flat, answers, buckets };

@@ -42,12 +42,13 @@ export function parseIPv4Range(s: string, start: number, end: number): number {
 /** Parses dotted-quad IPv4 into an unsigned 32-bit number, or -1 when `s` is not an IPv4 address. */
 export const parseIPv4 = (s: string): number => parseIPv4Range(s, 0, s.length);
 
-const hexValue = (c: number): number => {
-  if (c >= 48 && c <= 57) return c - 48; // 0-9
-  if (c >= 97 && c <= 102) return c - 87; // a-f
-  if (c >= 65 && c <= 70) return c - 55; // A-F
-  return -1;
-};
+// Hex digit values by char code (-1: not a hex digit); a table load is cheaper than three range tests.
+const HEX = new Int8Array(128).fill(-1);
+for (let d = 0; d < 10; d++) HEX[48 + d] = d;
+for (let d = 0; d < 6; d++) {
+  HEX[97 + d] = 10 + d;
+  HEX[65 + d] = 10 + d;
+}
 
 // A zone id ("fe80::1%eth0") is what Node accepts after '%': [0-9a-zA-Z-.:]+.
 const isZoneChar = (c: number): boolean =>
@@ -61,7 +62,7 @@ const groups = new Uint16Array(8);
  * optional `%zone`) into four big-endian 32-bit words `out[offset..offset+3]`. Returns false, leaving `out` in an
  * unspecified state, when `s` (or its first `length` characters) is not an IPv6 address.
  */
-export function parseIPv6Into(s: string, out: Uint32Array | number[], offset = 0, length = s.length): boolean {
+export function parseIPv6Into(s: string, out: Uint32Array, offset = 0, length = s.length): boolean {
   let end = length;
   if (end < 2) return false;
   let count = 0;
@@ -78,16 +79,15 @@ export function parseIPv6Into(s: string, out: Uint32Array | number[], offset = 0
     // One group of 1–4 hex digits, or the dotted IPv4 tail.
     const groupStart = i;
     let value = 0;
-    let digits = 0;
     let c = 0;
     while (i < end) {
       c = s.charCodeAt(i);
-      const h = hexValue(c);
+      const h = c < 128 ? (HEX[c] as number) : -1;
       if (h < 0) break;
       value = (value << 4) | h;
-      digits++;
       i++;
     }
+    const digits = i - groupStart;
     if (i < end && c === 46 /* . */) {
       // The rest (up to a zone) is an IPv4 address filling the last two groups.
       let v4End = groupStart;
@@ -131,7 +131,7 @@ function validZone(s: string, percent: number, end: number): boolean {
   return true;
 }
 
-function fill(out: Uint32Array | number[], offset: number, count: number, gap: number): boolean {
+function fill(out: Uint32Array, offset: number, count: number, gap: number): boolean {
   if (gap < 0) {
     if (count !== 8) return false;
   } else if (count > 7) {
@@ -222,7 +222,7 @@ export const CIDR_V6 = 0x100;
  * `out` (IPv4 in out[3], out[0..2] = 0) and returns the prefix length, plus CIDR_V6 for IPv6, or -1 when `text` is
  * not "address/length". With `bare`, an address without "/length" is a host route.
  */
-export function parseCidrInto(text: string, out: Uint32Array | number[], bare = false): number {
+export function parseCidrInto(text: string, out: Uint32Array, bare = false): number {
   const n = text.length;
   let slash = -1;
   let colon = false;
@@ -264,11 +264,13 @@ export function parseCidrInto(text: string, out: Uint32Array | number[], bare = 
   return length < 0 ? 32 : length;
 }
 
+const cidrScratch = new Uint32Array(4);
+
 /** Parses "address/length" (or a bare address, as a host route when `allowBareAddress`), or returns undefined. */
 export function parseCidr(text: string, allowBareAddress = false): Cidr | undefined {
-  const words: [number, number, number, number] = [0, 0, 0, 0];
-  const r = parseCidrInto(text, words, allowBareAddress);
+  const r = parseCidrInto(text, cidrScratch, allowBareAddress);
   if (r < 0) return undefined;
+  const words: [number, number, number, number] = [cidrScratch[0]!, cidrScratch[1]!, cidrScratch[2]!, cidrScratch[3]!];
   const family: IpFamily = r & CIDR_V6 ? 'ipv6' : 'ipv4';
   const length = r & 0xff;
   const bits = family === 'ipv4' ? length + 96 : length;
