@@ -206,6 +206,18 @@ function volumeFates(state: WorkflowState, outcome: Outcome): { oldVolume: z.inf
   }
 }
 
+const messageOf = (value: unknown): string =>
+  value && typeof value === 'object' && 'message' in value && typeof value.message === 'string' ? value.message : '';
+
+/** A failed step's stdout is still its one JSON object when the script reached its end (`failed` + message). */
+const parseJson = (text: string | undefined): unknown => {
+  try {
+    return text ? JSON.parse(text) : undefined;
+  } catch {
+    return undefined;
+  }
+};
+
 /** One line for people from whatever a `Why` state or a Catch recorded: a step report, an error, a string. */
 export function describeDetail(detail: unknown): string {
   if (detail === undefined || detail === null) return '';
@@ -213,7 +225,7 @@ export function describeDetail(detail: unknown): string {
   const step = StepOutcome.safeParse(detail);
   if (step.success && typeof detail === 'object' && 'outcome' in detail) {
     const s = step.data;
-    const message = s.result && typeof s.result === 'object' && 'message' in s.result ? String(s.result.message) : '';
+    const message = messageOf(s.result) || messageOf(parseJson(s.stdout));
     const error = ErrorInfo.safeParse(s.error);
     const why =
       message ||

@@ -28,6 +28,12 @@ export const ResumeInput = z.object({
 });
 export type ResumeInput = z.infer<typeof ResumeInput>;
 
+/**
+ * The workflow's scratch space, started empty so every Catch/ResultPath below it writes one level deep: raw results
+ * (`r`), caught errors (`e`), throttling backoff (`t`) and wait-loop counters (`w`).
+ */
+const SCRATCH = { r: {}, e: {}, t: {}, w: {} };
+
 export const PlanTaskEvent = z.discriminatedUnion('action', [
   z.object({ action: z.literal('plan'), input: z.unknown(), execution: ExecutionContext }),
   z.object({ action: z.literal('resume'), input: z.unknown(), execution: ExecutionContext }),
@@ -102,7 +108,7 @@ export async function runPlanTask(event: unknown, deps: PlanTaskDeps): Promise<u
       }
       const plan = buildPlan(request.data, e.execution, deps.clock.now());
       deps.logger.info('migration planned', { migrationId: plan.migrationId, instanceId: plan.instanceId, vg: plan.vg, mode: plan.mode });
-      return { valid: true, input: e.input, plan, move: initialMove(), new: {}, snapshot: {} };
+      return { valid: true, input: e.input, plan, move: initialMove(), new: {}, snapshot: {}, ...SCRATCH };
     }
     case 'resume': {
       const parsed = ResumeInput.safeParse(e.input);
@@ -123,6 +129,7 @@ export async function runPlanTask(event: unknown, deps: PlanTaskDeps): Promise<u
         new: r.new,
         snapshot: r.snapshot,
         move,
+        ...SCRATCH,
       };
     }
     case 'check-instance':

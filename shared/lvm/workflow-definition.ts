@@ -851,12 +851,18 @@ export function migrationDefinition(): Json {
     resultPath: null,
     next: 'Wait for old volume detached',
     fallback: 'Why: detach old failed',
-    onCause: [{ causes: INCORRECT_STATE_CAUSES, next: 'Wait for old volume detached' }],
+    onCause: [
+      { causes: INCORRECT_STATE_CAUSES, next: 'Wait for old volume detached' },
+      // Already gone (a resumed release after it was deleted by hand).
+      { causes: VOLUME_NOT_FOUND_CAUSES, next: 'Migration done' },
+    ],
   });
   m.why('Why: detach old failed', 'Old volume left', 'DetachVolume of the old volume failed', '$.error');
   m.waiter('Wait for old volume detached', {
     key: 'oldDetached',
-    describe: describeVolume('$.decision.oldVolumeId', 'Why: old volume state unknown'),
+    describe: describeVolume('$.decision.oldVolumeId', 'Why: old volume state unknown', [
+      { causes: VOLUME_NOT_FOUND_CAUSES, next: 'Migration done' },
+    ]),
     acceptors: [{ ...(volumeIs('oldDetached', 'available') as State), Next: 'Delete old volume?' }],
     ...WAITS.detached,
     onTimeout: 'Why: old volume stays attached',

@@ -373,6 +373,51 @@ describe('migration workflow: longer and stranger paths', () => {
     expectSafe(w, extents);
   });
 
+  it('an old volume that cannot be deleted leaves a completed migration that resume finishes', async () => {
+    const w = world();
+    w.cloud.faults.deleteDenied = w.oldVolumeId;
+    const first = await w.runner.run(request(), 'mig-scp');
+    expect(first.status).toBe('SUCCEEDED');
+    expect(first.report).toMatchObject({
+      outcome: 'completed-old-volume-left',
+      oldVolume: { volumeId: w.oldVolumeId, state: 'removed from the volume group, not deleted' },
+      reason: expect.stringContaining('DeleteVolume of the old volume failed (Ec2.Ec2Exception: You are not authorized'),
+    });
+    expect(w.cloud.volumes.get(w.oldVolumeId)?.State).toBe('available');
+
+    w.cloud.faults.deleteDenied = undefined;
+    const resumed = await w.runner.run(first.report?.resume, 'resume-mig-scp');
+    expect(resumed.report).toMatchObject({ outcome: 'completed', oldVolume: { state: 'deleted' } });
+    expect(w.cloud.volumes.get(w.oldVolumeId)?.State).toBe('deleted');
+    expect(stepsSent(w.cloud).filter((s) => s === 'finish')).toHaveLength(1);
+  });
+
+  it('a rollback that cannot free the new volume keeps it (rollback-incomplete), and resume retries the rollback', async () => {
+    const w = world();
+    const extents = w.host.lvExtents();
+    w.host.faults.pvmoveIoErrorAtPercent = 40;
+    w.host.faults.newDiskHeld = true;
+    const first = await w.runner.run(request(), 'mig-held');
+    expect(first.error).toBe('Migration.RollbackIncomplete');
+    const newId = newVolumeOf(w.cloud)[0]?.VolumeId as string;
+    expect(first.report).toMatchObject({
+      outcome: 'rollback-incomplete',
+      newVolume: { volumeId: newId, state: 'kept: may still be part of the volume group' },
+      reason: expect.stringContaining('then the rollback did not finish: rollback failed: new volume'),
+    });
+    // Never detached or deleted while the rollback had not proved it free.
+    expect(w.cloud.callsTo('ec2:detachVolume')).toEqual([]);
+    expect(w.cloud.volumes.get(newId)?.State).toBe('in-use');
+    expect(w.runner.published.at(-1)?.alert.severity).toBe('high');
+
+    w.host.faults.newDiskHeld = false;
+    const resumed = await w.runner.run(first.report?.resume, 'resume-mig-held');
+    expect(resumed.error).toBe('Migration.RolledBack');
+    expect(w.cloud.volumes.get(newId)?.State).toBe('deleted');
+    expect([...w.host.pvs.keys()]).toEqual([w.oldVolumeId]);
+    expectSafe(w, extents);
+  });
+
   it('refuses an old volume that holds / and changes nothing', async () => {
     const w = world();
     w.host.systemUses = ['/'];

@@ -71,6 +71,8 @@ export interface CloudFaults {
   agentOffline?: boolean;
   /** CreateVolume creates the volume, then the response is lost (503 to the caller), once. */
   createVolumeResponseLostOnce?: boolean;
+  /** DeleteVolume of this volume is denied (an SCP, say), until the scenario clears it. */
+  deleteDenied?: string;
   /** Called before each SendCommand; lets a scenario change the world mid-run (reboot, agent loss). */
   beforeSendCommand?: (step: string, cloud: SimCloud) => void;
 }
@@ -340,6 +342,10 @@ export class SimCloud {
   }
 
   deleteVolume(input: { VolumeId: string }): unknown {
+    if (this.faults.deleteDenied === input.VolumeId) {
+      this.calls.push({ api: 'ec2:deleteVolume', input: structuredClone(input), error: 'UnauthorizedOperation' });
+      throw ec2Error(403, 'You are not authorized to perform this operation. User: arn:aws:sts::123456789012:assumed-role/x is not authorized to perform: ec2:DeleteVolume with an explicit deny in a service control policy');
+    }
     this.ec2('ec2:deleteVolume', input);
     const v = this.volume(input.VolumeId);
     if (v.State !== 'available' && v.State !== 'error') throw ec2Error(400, `Volume ${input.VolumeId} is currently attached to ${v.Attachments[0]?.InstanceId}`);

@@ -41,6 +41,8 @@ export interface InstanceFaults {
   pvmoveIoErrorAtPercent?: number;
   /** The grow step fails. */
   growFails?: boolean;
+  /** The rollback step fails at its end: the new disk is still held (a process has it open). */
+  newDiskHeld?: boolean;
 }
 
 export interface StepRun {
@@ -347,6 +349,11 @@ export class SimInstance {
         if (inVg(neu)) {
           this.pvs.delete(neu);
           changed = true;
+        }
+        if (this.faults.newDiskHeld) {
+          fields.newDeviceFree = false;
+          fields.newDeviceUsers = ['pid 4242 (dd)'];
+          return fail(`new volume ${neu} is still in use after pvremove: pid 4242 (dd)`, 1);
         }
         fields.newDevice = this.disks.has(neu) ? this.device(neu) : null;
         fields.newDeviceFree = true;
