@@ -24,7 +24,10 @@ const Options = z.strictObject({
    * networks. `alert` (default): reported at low severity as "unparseable", never as a foreign IP; `ignore`.
    */
   invalidSources: z.enum(['alert', 'ignore']).default('alert'),
-  /** Also check workloads (assumed-role sessions that are not people: CI, instance and Lambda roles). */
+  /**
+   * Also check workloads: assumed-role sessions that are not people (CI, instance and Lambda roles). Web-identity
+   * token exchanges are never checked themselves; the role session they create is, as a workload.
+   */
   includeWorkloads: z.boolean().default(false),
   /** Also report calls that failed (default true: a denied call from a stranger's network is a probe). */
   includeFailed: z.boolean().default(true),
@@ -90,6 +93,9 @@ export default defineRule({
   match(record, ctx) {
     const verdict = verdictOf(record, ctx);
     if (verdict === 'fine') return false;
+    // A web-identity token exchange (GitHub Actions, Cognito app users) is judged through the role session it
+    // creates (a workload, checked with includeWorkloads): the token, not a network, authenticated it.
+    if (ctx.actor.kind === 'web-identity-user') return false;
     if (!ctx.options.includeWorkloads && !ctx.human) return false;
     if (!ctx.options.includeFailed && !ctx.succeeded) return false;
     return notAllowedAwsCaller(record, ctx.options.allowAwsServices);
@@ -189,6 +195,22 @@ export default defineRule({
         name: 'a workload (instance role) on a foreign address is not checked by default',
         config: office,
         record: exampleRecord({ eventSource: 's3.amazonaws.com', eventName: 'PutObject', sourceIPAddress: '192.0.2.77', userIdentity: identities.assumedRole('app-instance', 'i-0abcdef1234567890') }),
+      },
+      {
+        name: 'a GitHub Actions runner exchanging its OIDC token (judged through the role session it creates)',
+        config: office,
+        record: exampleRecord({
+          eventSource: 'sts.amazonaws.com',
+          eventName: 'AssumeRoleWithWebIdentity',
+          readOnly: true,
+          sourceIPAddress: '192.0.2.44',
+          userIdentity: {
+            type: 'WebIdentityUser',
+            principalId: 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com:sts.amazonaws.com:repo:acme/app:ref:refs/heads/main',
+            userName: 'repo:acme/app:ref:refs/heads/main',
+            identityProvider: 'arn:aws:iam::111122223333:oidc-provider/token.actions.githubusercontent.com',
+          },
+        }),
       },
       {
         name: 'a call through a VPC endpoint (private address)',
