@@ -75,24 +75,28 @@ export interface MigrationStatus {
   cause?: string;
 }
 
-/** Which part of the workflow a state belongs to, for people. */
+/** Which part of the workflow a state belongs to, for people (state names of shared/lvm/workflow-definition.ts). */
+const PHASES: [RegExp, string][] = [
+  [
+    /^Why - |^(Report|Report failed|Is there a lock to release|Release lock|Done|Succeeded|Failed)$|^(Completed|Completed not grown|Continued|Dry run|Failed before any change|Grow in place failed|Grown|Invalid input|Old volume left|Paused|Refused)$/,
+    'ending',
+  ],
+  [/^(Rollback|Roll back on instance|Run rollback|Is the instance rolled back|Wait for rollback|Count rollback run|Release new volume|Rollback incomplete|Rolled back)$|new volume (detached|deleted)$|^(Force-detach|Detach|Delete) new volume$/, 'rolling back'],
+  [/^(Is a snapshot wanted|Find snapshot of this migration|Does the snapshot exist|Reuse snapshot|Create snapshot)$/, 'snapshotting the old volume'],
+  [/^(Is the new volume known|Reuse new volume|Create volume|Create volume failed|Was the volume created anyway|Adopt volume created anyway|Wait for new volume|Attach new volume|Wait for attachment|Attach stuck|New volume attached)$/, 'creating and attaching the new volume'],
+  [/^(Prepare|Did prepare succeed)$/, 'preparing LVM'],
+  [/^(Start pvmove|Did pvmove start|Wait for pvmove|Poll pvmove|Progress|Record progress|Is a progress notification due|Notify progress|Next move action|Continue as new execution)$/, 'moving data'],
+  [/^(Finish|Did finish succeed)$/, 'finishing'],
+  [/^(Is a grow wanted|Grow|Did the grow succeed)$/, 'growing the filesystem'],
+  [/^(Detach old volume|Wait for old volume detached|Should the old volume be deleted|Wait for snapshot|Delete old volume|Wait for old volume deleted|Migration done)$/, 'releasing the old volume'],
+  [/^(Is a modification needed|Modify volume|Wait for modification|Grow in place|Did the grow in place succeed)$/, 'growing in place'],
+];
+
 export function phaseOf(state: string): string {
-  if (/^(Start|Plan|Resume|Describe|Find volume|Check|Instance ok|Volume group ok|Acquire lock|Read lock|Lock|Take over|Locked|Inspect|Old volume found)/.test(state)) {
-    return 'pre-flight';
-  }
-  if (/snapshot/i.test(state) && !/^Wait for snapshot|^Why/.test(state)) return 'snapshotting the old volume';
-  if (/^(New volume known|Reuse new volume|Create volume|Volume created|Adopt volume|Wait for new volume|Attach|Wait for attachment|New volume attached)/.test(state)) {
-    return 'creating and attaching the new volume';
-  }
-  if (/^(Prepare|Prepared)/.test(state)) return 'preparing LVM';
-  if (/pvmove|^Progress|^Record progress|^Notify progress|^Next move action|^Continue as new/.test(state)) return 'moving data';
-  if (/^(Finish|Finished)/.test(state)) return 'finishing';
-  if (/^(Grow wanted|Grow$|Grow:|Grown\?|Why: grow failed)/.test(state)) return 'growing the filesystem';
-  if (/old volume|^Wait for snapshot|^Delete old/.test(state)) return 'releasing the old volume';
-  if (/[Rr]ollback|[Rr]oll back|new volume/.test(state)) return 'rolling back';
-  if (/^(Modify|Wait for modification|Grow in place|Grown in place)/.test(state)) return 'growing in place';
-  if (/^(Report|Release lock|Done|Succeeded|Failed)/.test(state)) return 'ending';
-  return 'running';
+  // Sub-states of a call or wait loop ("Create volume - backoff", "Wait for snapshot - describe - failed") belong
+  // to it; "Why - …" states record why a path ends.
+  const base = state.startsWith('Why - ') ? state : (state.split(' - ')[0] ?? state);
+  return PHASES.find(([re]) => re.test(base))?.[1] ?? 'pre-flight';
 }
 
 const ExecutionInput = z.union([

@@ -114,32 +114,32 @@ class Machine {
       ...(cfg.retry ? { Retry: cfg.retry } : {}),
       Catch: [
         ...(cfg.catches ?? []),
-        { ErrorEquals: [prefix], ResultPath: errorPath, Next: `${name}: failed` },
+        { ErrorEquals: [prefix], ResultPath: errorPath, Next: `${name} - failed` },
         { ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: cfg.fallback },
       ],
       Next: cfg.next,
     });
-    this.add(`${name}: failed`, {
+    this.add(`${name} - failed`, {
       Type: 'Choice',
       Choices: [
-        { ...(anyOf(`${errorPath}.Cause`, THROTTLE_CAUSES) as State), Next: `${name}: throttled` },
+        { ...(anyOf(`${errorPath}.Cause`, THROTTLE_CAUSES) as State), Next: `${name} - throttled` },
         ...(cfg.onCause ?? []).map((c) => ({ ...(anyOf(`${errorPath}.Cause`, c.causes) as State), Next: c.next })),
       ],
-      Default: `${name}: error`,
+      Default: `${name} - error`,
     });
-    this.add(`${name}: throttled`, {
+    this.add(`${name} - throttled`, {
       Type: 'Choice',
       Choices: [
-        { Not: { Variable: tp, IsPresent: true }, Next: `${name}: first backoff` },
-        { Variable: `${tp}.attempt`, NumericLessThan: THROTTLE_MAX_ATTEMPTS, Next: `${name}: next backoff` },
+        { Not: { Variable: tp, IsPresent: true }, Next: `${name} - first backoff` },
+        { Variable: `${tp}.attempt`, NumericLessThan: THROTTLE_MAX_ATTEMPTS, Next: `${name} - next backoff` },
       ],
-      Default: `${name}: error`,
+      Default: `${name} - error`,
     });
-    this.pass(`${name}: first backoff`, `${name}: backoff`, {
+    this.pass(`${name} - first backoff`, `${name} - backoff`, {
       Parameters: { attempt: 1, delay: 1, 'wait.$': 'States.MathRandom(1, 3)' },
       ResultPath: tp,
     });
-    this.pass(`${name}: next backoff`, `${name}: backoff`, {
+    this.pass(`${name} - next backoff`, `${name} - backoff`, {
       Parameters: {
         'attempt.$': `States.MathAdd(${tp}.attempt, 1)`,
         'delay.$': `States.MathAdd(${tp}.delay, ${tp}.delay)`,
@@ -147,8 +147,8 @@ class Machine {
       },
       ResultPath: tp,
     });
-    this.add(`${name}: backoff`, { Type: 'Wait', SecondsPath: `${tp}.wait`, Next: name });
-    this.pass(`${name}: error`, cfg.fallback, { InputPath: errorPath, ResultPath: '$.error' });
+    this.add(`${name} - backoff`, { Type: 'Wait', SecondsPath: `${tp}.wait`, Next: name });
+    this.pass(`${name} - error`, cfg.fallback, { InputPath: errorPath, ResultPath: '$.error' });
     return name;
   }
 
@@ -159,21 +159,21 @@ class Machine {
    */
   waiter(name: string, cfg: Waiter): string {
     const counter = `$.w.${cfg.key}`;
-    this.pass(name, `${name}: describe`, { Result: { attempt: 0 }, ResultPath: counter });
-    this.awsCall(`${name}: describe`, {
+    this.pass(name, `${name} - describe`, { Result: { attempt: 0 }, ResultPath: counter });
+    this.awsCall(`${name} - describe`, {
       ...cfg.describe,
       key: cfg.key,
       throttlePath: `${counter}.throttle`,
       resultPath: `$.r.${cfg.key}`,
-      next: `${name}: check`,
+      next: `${name} - check`,
     });
-    this.add(`${name}: check`, {
+    this.add(`${name} - check`, {
       Type: 'Choice',
       Choices: [...cfg.acceptors, { Variable: `${counter}.attempt`, NumericGreaterThanEquals: cfg.maxAttempts, Next: cfg.onTimeout }],
-      Default: `${name}: wait`,
+      Default: `${name} - wait`,
     });
-    this.add(`${name}: wait`, { Type: 'Wait', Seconds: cfg.delaySeconds, Next: `${name}: count` });
-    this.pass(`${name}: count`, `${name}: describe`, {
+    this.add(`${name} - wait`, { Type: 'Wait', Seconds: cfg.delaySeconds, Next: `${name} - count` });
+    this.pass(`${name} - count`, `${name} - describe`, {
       Parameters: { 'attempt.$': `States.MathAdd(${counter}.attempt, 1)` },
       ResultPath: counter,
     });
@@ -209,10 +209,10 @@ class Machine {
           JitterStrategy: 'FULL',
         },
       ],
-      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.e.runStep', Next: `${name}: crashed` }],
+      Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.e.runStep', Next: `${name} - crashed` }],
       Next: next,
     });
-    this.pass(`${name}: crashed`, next, {
+    this.pass(`${name} - crashed`, next, {
       Parameters: { outcome: 'failed', output: { outcome: 'failed', step, 'error.$': '$.e.runStep' } },
       ResultPath: resultPath,
     });
@@ -328,15 +328,15 @@ export function migrationDefinition(): Json {
     'startTime.$': '$$.Execution.StartTime',
   };
   // The plan replaces the state: from here on the data is {input, plan, move, new, snapshot, ...}.
-  m.lambda('Plan', planFunction, { action: 'plan', 'input.$': '$', execution }, '$', 'Plan valid?', 'Failed before any change');
-  m.add('Plan valid?', {
+  m.lambda('Plan', planFunction, { action: 'plan', 'input.$': '$', execution }, '$', 'Is the plan valid', 'Failed before any change');
+  m.add('Is the plan valid', {
     Type: 'Choice',
     Choices: [{ Variable: '$.valid', BooleanEquals: false, Next: 'Invalid input' }],
     Default: 'Describe instance',
   });
   m.end('Invalid input', 'refused', 'the input is invalid');
-  m.lambda('Resume', planFunction, { action: 'resume', 'input.$': '$', execution }, '$', 'Resume valid?', 'Failed before any change');
-  m.add('Resume valid?', {
+  m.lambda('Resume', planFunction, { action: 'resume', 'input.$': '$', execution }, '$', 'Is the resume valid', 'Failed before any change');
+  m.add('Is the resume valid', {
     Type: 'Choice',
     Choices: [{ Variable: '$.valid', BooleanEquals: false, Next: 'Invalid input' }],
     Default: 'Acquire lock',
@@ -403,10 +403,10 @@ export function migrationDefinition(): Json {
     planFunction,
     { action: 'check-instance', 'plan.$': '$.plan', facts },
     '$.preflight',
-    'Instance ok?',
+    'Is the instance ok',
     'Failed before any change',
   );
-  m.add('Instance ok?', {
+  m.add('Is the instance ok', {
     Type: 'Choice',
     Choices: [{ Variable: '$.preflight.ok', BooleanEquals: false, Next: 'Refused' }],
     Default: 'Acquire lock',
@@ -461,9 +461,9 @@ export function migrationDefinition(): Json {
     ResultPath: '$.r.lock',
     Retry: ddbRetry,
     Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Failed before any change' }],
-    Next: 'Lock held?',
+    Next: 'Is the lock held',
   });
-  m.add('Lock held?', {
+  m.add('Is the lock held', {
     Type: 'Choice',
     Choices: [{ Variable: '$.r.lock.Item.executionArn.S', IsPresent: true, Next: 'Describe lock holder' }],
     Default: 'Acquire lock',
@@ -476,10 +476,10 @@ export function migrationDefinition(): Json {
     resultSelector: { 'status.$': '$.Status' },
     resultPath: '$.r.holder',
     catches: [{ ErrorEquals: ['Sfn.ExecutionDoesNotExistException'], ResultPath: null, Next: 'Take over stale lock' }],
-    next: 'Lock holder running?',
+    next: 'Is the lock holder running',
     fallback: 'Failed before any change',
   });
-  m.add('Lock holder running?', {
+  m.add('Is the lock holder running', {
     Type: 'Choice',
     Choices: [{ Variable: '$.r.holder.status', StringEquals: 'RUNNING', Next: 'Another migration runs' }],
     Default: 'Take over stale lock',
@@ -533,10 +533,10 @@ export function migrationDefinition(): Json {
     planFunction,
     { action: 'check-volume-group', 'plan.$': '$.plan', 'preflight.$': '$.preflight', facts, 'inspect.$': '$.inspect.output' },
     '$.decision',
-    'Volume group ok?',
+    'Is the volume group ok',
     'Failed before any change',
   );
-  m.add('Volume group ok?', {
+  m.add('Is the volume group ok', {
     Type: 'Choice',
     Choices: [
       { Variable: '$.decision.ok', BooleanEquals: false, Next: 'Refused' },
@@ -557,21 +557,21 @@ export function migrationDefinition(): Json {
     notifyFunction,
     { action: 'started', 'plan.$': '$.plan', 'executionArn.$': '$$.Execution.Id' },
     null,
-    'Mode?',
-    'Mode?',
+    'Which mode',
+    'Which mode',
     null,
   );
-  m.add('Mode?', {
+  m.add('Which mode', {
     Type: 'Choice',
-    Choices: [{ Variable: '$.plan.mode', StringEquals: 'grow-in-place', Next: 'Modify needed?' }],
-    Default: 'Snapshot wanted?',
+    Choices: [{ Variable: '$.plan.mode', StringEquals: 'grow-in-place', Next: 'Is a modification needed' }],
+    Default: 'Is a snapshot wanted',
   });
 
   // ---- snapshot of the old volume: point in time now, waited for before the old volume is deleted ----------------
-  m.add('Snapshot wanted?', {
+  m.add('Is a snapshot wanted', {
     Type: 'Choice',
     Choices: [{ Variable: '$.decision.createSnapshot', IsPresent: true, Next: 'Find snapshot of this migration' }],
-    Default: 'New volume known?',
+    Default: 'Is the new volume known',
   });
   m.awsCall('Find snapshot of this migration', {
     service: 'ec2',
@@ -586,15 +586,15 @@ export function migrationDefinition(): Json {
     },
     resultSelector: { 'snapshots.$': '$.Snapshots' },
     resultPath: '$.r.findSnapshot',
-    next: 'Snapshot exists?',
+    next: 'Does the snapshot exist',
     fallback: 'Failed before any change',
   });
-  m.add('Snapshot exists?', {
+  m.add('Does the snapshot exist', {
     Type: 'Choice',
     Choices: [{ Variable: '$.r.findSnapshot.snapshots[0].SnapshotId', IsPresent: true, Next: 'Reuse snapshot' }],
     Default: 'Create snapshot',
   });
-  m.pass('Reuse snapshot', 'New volume known?', {
+  m.pass('Reuse snapshot', 'Is the new volume known', {
     Parameters: { 'snapshotId.$': '$.r.findSnapshot.snapshots[0].SnapshotId' },
     ResultPath: '$.snapshot',
   });
@@ -605,12 +605,12 @@ export function migrationDefinition(): Json {
     inputPath: '$.decision.createSnapshot',
     resultSelector: { 'snapshotId.$': '$.SnapshotId' },
     resultPath: '$.snapshot',
-    next: 'New volume known?',
+    next: 'Is the new volume known',
     fallback: 'Failed before any change',
   });
 
   // ---- the new volume ------------------------------------------------------------------------------------------------
-  m.add('New volume known?', {
+  m.add('Is the new volume known', {
     Type: 'Choice',
     Choices: [{ Variable: '$.preflight.existingNewVolumeId', IsPresent: true, Next: 'Reuse new volume' }],
     Default: 'Create volume',
@@ -642,26 +642,26 @@ export function migrationDefinition(): Json {
     },
     resultSelector: { 'volumes.$': '$.Volumes' },
     resultPath: '$.r.ownAfterError',
-    next: 'Volume created anyway?',
+    next: 'Was the volume created anyway',
     fallback: 'Failed before any change',
   });
-  m.add('Volume created anyway?', {
+  m.add('Was the volume created anyway', {
     Type: 'Choice',
     Choices: [{ Variable: '$.r.ownAfterError.volumes[0].VolumeId', IsPresent: true, Next: 'Adopt volume created anyway' }],
     Default: 'Failed before any change',
   });
-  m.pass('Adopt volume created anyway', 'Why: create volume failed', {
+  m.pass('Adopt volume created anyway', 'Why - create volume failed', {
     Parameters: { 'volumeId.$': '$.r.ownAfterError.volumes[0].VolumeId' },
     ResultPath: '$.new',
   });
-  m.why('Why: create volume failed', 'Release new volume', 'CreateVolume failed', '$.error');
+  m.why('Why - create volume failed', 'Release new volume', 'CreateVolume failed', '$.error');
   m.end('Failed before any change', 'failed-unchanged');
 
   m.waiter('Wait for new volume', {
     key: 'newAvailable',
-    describe: describeVolume('$.new.volumeId', 'Why: new volume unknown', [
+    describe: describeVolume('$.new.volumeId', 'Why - new volume unknown', [
       // Right after CreateVolume, DescribeVolumes may not know the id yet (eventual consistency): keep waiting.
-      { causes: VOLUME_NOT_FOUND_CAUSES, next: 'Wait for new volume: wait' },
+      { causes: VOLUME_NOT_FOUND_CAUSES, next: 'Wait for new volume - wait' },
     ]),
     acceptors: [
       { ...(volumeIs('newAvailable', 'available') as State), Next: 'Attach new volume' },
@@ -672,14 +672,14 @@ export function migrationDefinition(): Json {
           { Variable: VOLUME('newAvailable'), IsPresent: true },
           equalsAny(`${VOLUME('newAvailable')}.State`, ['error', 'deleting', 'deleted']),
         ],
-        Next: 'Why: new volume unusable',
+        Next: 'Why - new volume unusable',
       },
     ],
     ...WAITS.volumeAvailable,
-    onTimeout: 'Why: new volume unusable',
+    onTimeout: 'Why - new volume unusable',
   });
-  m.why('Why: new volume unusable', 'Release new volume', 'the new volume did not become available', '$.r.newAvailable');
-  m.why('Why: new volume unknown', 'Release new volume', 'could not read the new volume', '$.error');
+  m.why('Why - new volume unusable', 'Release new volume', 'the new volume did not become available', '$.r.newAvailable');
+  m.why('Why - new volume unknown', 'Release new volume', 'could not read the new volume', '$.error');
   m.awsCall('Attach new volume', {
     service: 'ec2',
     action: 'attachVolume',
@@ -687,33 +687,33 @@ export function migrationDefinition(): Json {
     parameters: { 'Device.$': '$.preflight.device', 'InstanceId.$': '$.plan.instanceId', 'VolumeId.$': '$.new.volumeId' },
     resultPath: null,
     next: 'Wait for attachment',
-    fallback: 'Why: attach failed',
+    fallback: 'Why - attach failed',
     onCause: [
       // Already attached (a retried call): the wait loop sees the real state.
       { causes: ['*VolumeInUse*', '*already attached*'], next: 'Wait for attachment' },
       // Not available yet: back into the availability wait, whose counter keeps running.
-      { causes: ['*IncorrectState*'], next: 'Wait for new volume: wait' },
+      { causes: ['*IncorrectState*'], next: 'Wait for new volume - wait' },
     ],
   });
-  m.why('Why: attach failed', 'Release new volume', 'AttachVolume failed', '$.error');
+  m.why('Why - attach failed', 'Release new volume', 'AttachVolume failed', '$.error');
   m.waiter('Wait for attachment', {
     key: 'attached',
-    describe: describeVolume('$.new.volumeId', 'Why: attachment unknown'),
+    describe: describeVolume('$.new.volumeId', 'Why - attachment unknown'),
     acceptors: [
       { ...(attachedToInstance('attached', 'attached') as State), Next: 'New volume attached' },
-      { ...(volumeIs('attached', 'available') as State), Next: 'Why: attachment vanished' },
+      { ...(volumeIs('attached', 'available') as State), Next: 'Why - attachment vanished' },
     ],
     ...WAITS.attached,
     onTimeout: 'Attach stuck',
   });
-  m.why('Why: attachment unknown', 'Release new volume', 'could not read the attachment state', '$.error');
-  m.why('Why: attachment vanished', 'Release new volume', 'the attachment disappeared before it completed');
+  m.why('Why - attachment unknown', 'Release new volume', 'could not read the attachment state', '$.error');
+  m.why('Why - attachment vanished', 'Release new volume', 'the attachment disappeared before it completed');
   // A stuck attachment: nothing ran on the instance yet, so a forced detach cannot lose data.
-  m.pass('Attach stuck', 'Why: attach stuck', {
+  m.pass('Attach stuck', 'Why - attach stuck', {
     Parameters: { 'volumeId.$': '$.new.volumeId', forceDetach: true },
     ResultPath: '$.new',
   });
-  m.why('Why: attach stuck', 'Release new volume', `the attachment did not complete within ${(WAITS.attached.delaySeconds * WAITS.attached.maxAttempts) / 60} minutes`);
+  m.why('Why - attach stuck', 'Release new volume', `the attachment did not complete within ${(WAITS.attached.delaySeconds * WAITS.attached.maxAttempts) / 60} minutes`);
   m.pass('New volume attached', 'Prepare', {
     Parameters: {
       'volumeId.$': '$.new.volumeId',
@@ -723,20 +723,20 @@ export function migrationDefinition(): Json {
   });
 
   // ---- on the instance: prepare, move, finish, grow ---------------------------------------------------------------
-  m.runStep('Prepare', 'prepare', stepEnv, 'Prepared?');
-  m.add('Prepared?', { Type: 'Choice', Choices: [{ ...(stepOk as State), Next: 'Start pvmove' }], Default: 'Why: prepare failed' });
-  m.why('Why: prepare failed', 'Rollback', 'the prepare step did not succeed', '$.step.output');
-  m.runStep('Start pvmove', 'pvmove-start', stepEnv, 'Started?');
-  m.add('Started?', {
+  m.runStep('Prepare', 'prepare', stepEnv, 'Did prepare succeed');
+  m.add('Did prepare succeed', { Type: 'Choice', Choices: [{ ...(stepOk as State), Next: 'Start pvmove' }], Default: 'Why - prepare failed' });
+  m.why('Why - prepare failed', 'Rollback', 'the prepare step did not succeed', '$.step.output');
+  m.runStep('Start pvmove', 'pvmove-start', stepEnv, 'Did pvmove start');
+  m.add('Did pvmove start', {
     Type: 'Choice',
     Choices: [
       { ...(stepOk as State), Next: 'Wait for pvmove' },
       // The agent is away for a moment (reboot): the status polls notice when it is back and restart the move.
       { Variable: '$.step.outcome', StringEquals: 'undeliverable', Next: 'Wait for pvmove' },
     ],
-    Default: 'Why: pvmove-start failed',
+    Default: 'Why - pvmove-start failed',
   });
-  m.why('Why: pvmove-start failed', 'Rollback', 'the pvmove-start step did not succeed', '$.step.output');
+  m.why('Why - pvmove-start failed', 'Rollback', 'the pvmove-start step did not succeed', '$.step.output');
   m.add('Wait for pvmove', { Type: 'Wait', SecondsPath: '$.plan.pollIntervalSeconds', Next: 'Poll pvmove' });
   m.runStep('Poll pvmove', 'pvmove-status', stepEnv, 'Progress');
   m.lambda(
@@ -745,11 +745,11 @@ export function migrationDefinition(): Json {
     { action: 'progress', 'plan.$': '$.plan', 'move.$': '$.move', 'step.$': '$.step.output' },
     '$.progress',
     'Record progress',
-    'Why: progress failed',
+    'Why - progress failed',
   );
-  m.why('Why: progress failed', 'Paused', 'the progress step failed', '$.error');
-  m.pass('Record progress', 'Notify progress?', { InputPath: '$.progress.move', ResultPath: '$.move' });
-  m.add('Notify progress?', {
+  m.why('Why - progress failed', 'Paused', 'the progress step failed', '$.error');
+  m.pass('Record progress', 'Is a progress notification due', { InputPath: '$.progress.move', ResultPath: '$.move' });
+  m.add('Is a progress notification due', {
     Type: 'Choice',
     Choices: [{ Variable: '$.progress.notifyPercent', IsPresent: true, Next: 'Notify progress' }],
     Default: 'Next move action',
@@ -770,11 +770,11 @@ export function migrationDefinition(): Json {
       { Variable: '$.progress.action', StringEquals: 'resume', Next: 'Start pvmove' },
       { Variable: '$.progress.action', StringEquals: 'done', Next: 'Finish' },
       { Variable: '$.progress.action', StringEquals: 'continue', Next: 'Continue as new execution' },
-      { Variable: '$.progress.action', StringEquals: 'failed', Next: 'Why: pvmove failed' },
+      { Variable: '$.progress.action', StringEquals: 'failed', Next: 'Why - pvmove failed' },
     ],
     Default: 'Paused',
   });
-  m.why('Why: pvmove failed', 'Rollback', 'the move failed', '$.move.reason');
+  m.why('Why - pvmove failed', 'Rollback', 'the move failed', '$.move.reason');
   // The history of one execution holds at most 25,000 events: hand the move over to a fresh execution.
   m.add('Continue as new execution', {
     Type: 'Task',
@@ -806,38 +806,38 @@ export function migrationDefinition(): Json {
         JitterStrategy: 'FULL',
       },
     ],
-    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Why: could not continue' }],
+    Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: 'Why - could not continue' }],
     Next: 'Continued',
   });
-  m.why('Why: could not continue', 'Paused', 'could not start the continuation execution', '$.error');
+  m.why('Why - could not continue', 'Paused', 'could not start the continuation execution', '$.error');
   m.end('Continued', 'continued');
   m.end('Paused', 'paused');
 
-  m.runStep('Finish', 'finish', stepEnv, 'Finished?');
-  m.add('Finished?', {
+  m.runStep('Finish', 'finish', stepEnv, 'Did finish succeed');
+  m.add('Did finish succeed', {
     Type: 'Choice',
     Choices: [
       {
         And: [stepOk, { Variable: '$.step.output.result.oldDeviceFree', IsPresent: true }, { Variable: '$.step.output.result.oldDeviceFree', BooleanEquals: true }],
-        Next: 'Grow wanted?',
+        Next: 'Is a grow wanted',
       },
     ],
-    Default: 'Why: finish failed',
+    Default: 'Why - finish failed',
   });
   // All data is on the new volume, but the old one is not proven free: never detach it then.
-  m.why('Why: finish failed', 'Paused', 'the finish step did not free the old volume (all data is on the new volume)', '$.step.output');
-  m.add('Grow wanted?', {
+  m.why('Why - finish failed', 'Paused', 'the finish step did not free the old volume (all data is on the new volume)', '$.step.output');
+  m.add('Is a grow wanted', {
     Type: 'Choice',
     Choices: [{ Variable: '$.decision.grow', BooleanEquals: true, Next: 'Grow' }],
     Default: 'Detach old volume',
   });
-  m.runStep('Grow', 'grow', stepEnv, 'Grown?', '$.growStep');
-  m.add('Grown?', {
+  m.runStep('Grow', 'grow', stepEnv, 'Did the grow succeed', '$.growStep');
+  m.add('Did the grow succeed', {
     Type: 'Choice',
     Choices: [{ Variable: '$.growStep.outcome', StringEquals: 'ok', Next: 'Detach old volume' }],
-    Default: 'Why: grow failed',
+    Default: 'Why - grow failed',
   });
-  m.pass('Why: grow failed', 'Detach old volume', {
+  m.pass('Why - grow failed', 'Detach old volume', {
     Parameters: { reason: 'the grow step did not succeed', 'detail.$': '$.growStep.output' },
     ResultPath: '$.notGrown',
   });
@@ -850,26 +850,26 @@ export function migrationDefinition(): Json {
     parameters: { 'VolumeId.$': '$.decision.oldVolumeId', 'InstanceId.$': '$.plan.instanceId' },
     resultPath: null,
     next: 'Wait for old volume detached',
-    fallback: 'Why: detach old failed',
+    fallback: 'Why - detach old failed',
     onCause: [
       { causes: INCORRECT_STATE_CAUSES, next: 'Wait for old volume detached' },
       // Already gone (a resumed release after it was deleted by hand).
       { causes: VOLUME_NOT_FOUND_CAUSES, next: 'Migration done' },
     ],
   });
-  m.why('Why: detach old failed', 'Old volume left', 'DetachVolume of the old volume failed', '$.error');
+  m.why('Why - detach old failed', 'Old volume left', 'DetachVolume of the old volume failed', '$.error');
   m.waiter('Wait for old volume detached', {
     key: 'oldDetached',
-    describe: describeVolume('$.decision.oldVolumeId', 'Why: old volume state unknown', [
+    describe: describeVolume('$.decision.oldVolumeId', 'Why - old volume state unknown', [
       { causes: VOLUME_NOT_FOUND_CAUSES, next: 'Migration done' },
     ]),
-    acceptors: [{ ...(volumeIs('oldDetached', 'available') as State), Next: 'Delete old volume?' }],
+    acceptors: [{ ...(volumeIs('oldDetached', 'available') as State), Next: 'Should the old volume be deleted' }],
     ...WAITS.detached,
-    onTimeout: 'Why: old volume stays attached',
+    onTimeout: 'Why - old volume stays attached',
   });
-  m.why('Why: old volume state unknown', 'Old volume left', 'could not read the old volume', '$.error');
-  m.why('Why: old volume stays attached', 'Old volume left', 'the old volume did not detach in time');
-  m.add('Delete old volume?', {
+  m.why('Why - old volume state unknown', 'Old volume left', 'could not read the old volume', '$.error');
+  m.why('Why - old volume stays attached', 'Old volume left', 'the old volume did not detach in time');
+  m.add('Should the old volume be deleted', {
     Type: 'Choice',
     Choices: [
       { Variable: '$.plan.request.deleteOldVolume', BooleanEquals: false, Next: 'Migration done' },
@@ -884,7 +884,7 @@ export function migrationDefinition(): Json {
       action: 'describeSnapshots',
       parameters: { 'SnapshotIds.$': 'States.Array($.snapshot.snapshotId)' },
       resultSelector: { 'snapshots.$': '$.Snapshots' },
-      fallback: 'Why: snapshot unknown',
+      fallback: 'Why - snapshot unknown',
     },
     acceptors: [
       {
@@ -893,15 +893,15 @@ export function migrationDefinition(): Json {
       },
       {
         And: [{ Variable: '$.r.snapshot.snapshots[0].State', IsPresent: true }, { Variable: '$.r.snapshot.snapshots[0].State', StringEquals: 'error' }],
-        Next: 'Why: snapshot failed',
+        Next: 'Why - snapshot failed',
       },
     ],
     ...WAITS.snapshot,
-    onTimeout: 'Why: snapshot not completed',
+    onTimeout: 'Why - snapshot not completed',
   });
-  m.why('Why: snapshot unknown', 'Old volume left', 'could not read the snapshot', '$.error');
-  m.why('Why: snapshot failed', 'Old volume left', 'the snapshot of the old volume failed, so it was not deleted', '$.r.snapshot');
-  m.why('Why: snapshot not completed', 'Old volume left', 'the snapshot of the old volume did not complete in time, so it was not deleted');
+  m.why('Why - snapshot unknown', 'Old volume left', 'could not read the snapshot', '$.error');
+  m.why('Why - snapshot failed', 'Old volume left', 'the snapshot of the old volume failed, so it was not deleted', '$.r.snapshot');
+  m.why('Why - snapshot not completed', 'Old volume left', 'the snapshot of the old volume did not complete in time, so it was not deleted');
   m.awsCall('Delete old volume', {
     service: 'ec2',
     action: 'deleteVolume',
@@ -909,28 +909,28 @@ export function migrationDefinition(): Json {
     parameters: { 'VolumeId.$': '$.decision.oldVolumeId' },
     resultPath: null,
     next: 'Wait for old volume deleted',
-    fallback: 'Why: delete old failed',
+    fallback: 'Why - delete old failed',
     onCause: [{ causes: VOLUME_NOT_FOUND_CAUSES, next: 'Migration done' }],
   });
-  m.why('Why: delete old failed', 'Old volume left', 'DeleteVolume of the old volume failed', '$.error');
+  m.why('Why - delete old failed', 'Old volume left', 'DeleteVolume of the old volume failed', '$.error');
   m.waiter('Wait for old volume deleted', {
     key: 'oldDeleted',
-    describe: describeVolume('$.decision.oldVolumeId', 'Why: old volume state unknown', [
+    describe: describeVolume('$.decision.oldVolumeId', 'Why - old volume state unknown', [
       { causes: VOLUME_NOT_FOUND_CAUSES, next: 'Migration done' },
     ]),
     acceptors: [{ ...(volumeIs('oldDeleted', 'deleted') as State), Next: 'Migration done' }],
     ...WAITS.deleted,
-    onTimeout: 'Why: old volume not deleted',
+    onTimeout: 'Why - old volume not deleted',
   });
-  m.why('Why: old volume not deleted', 'Old volume left', 'the old volume was not deleted in time');
+  m.why('Why - old volume not deleted', 'Old volume left', 'the old volume was not deleted in time');
   m.end('Old volume left', 'completed-old-volume-left');
   m.add('Migration done', {
     Type: 'Choice',
-    Choices: [{ Variable: '$.notGrown', IsPresent: true, Next: 'Completed, not grown' }],
+    Choices: [{ Variable: '$.notGrown', IsPresent: true, Next: 'Completed not grown' }],
     Default: 'Completed',
   });
   m.end('Completed', 'completed');
-  m.end('Completed, not grown', 'completed-not-grown');
+  m.end('Completed not grown', 'completed-not-grown');
 
   // ---- rollback: abort the move, put the extents back, release and delete the new volume --------------------------
   m.add('Rollback', {
@@ -940,8 +940,8 @@ export function migrationDefinition(): Json {
     Default: 'Release new volume',
   });
   m.pass('Roll back on instance', 'Run rollback', { Result: { attempt: 0 }, ResultPath: '$.w.rollback' });
-  m.runStep('Run rollback', 'rollback', stepEnv, 'Rolled back on instance?');
-  m.add('Rolled back on instance?', {
+  m.runStep('Run rollback', 'rollback', stepEnv, 'Is the instance rolled back');
+  m.add('Is the instance rolled back', {
     Type: 'Choice',
     Choices: [
       {
@@ -1031,7 +1031,7 @@ export function migrationDefinition(): Json {
   m.end('Rolled back', 'rolled-back');
 
   // ---- grow in place: Elastic Volumes, then pvresize + lvextend + filesystem grow ---------------------------------
-  m.add('Modify needed?', {
+  m.add('Is a modification needed', {
     Type: 'Choice',
     Choices: [{ Variable: '$.decision.modifyNeeded', BooleanEquals: true, Next: 'Modify volume' }],
     Default: 'Grow in place',
@@ -1052,7 +1052,7 @@ export function migrationDefinition(): Json {
       action: 'describeVolumesModifications',
       parameters: { 'VolumeIds.$': 'States.Array($.decision.oldVolumeId)' },
       resultSelector: { 'modifications.$': '$.VolumesModifications' },
-      fallback: 'Why: modification unknown',
+      fallback: 'Why - modification unknown',
     },
     acceptors: [
       // The new size is usable from "optimizing" on.
@@ -1062,22 +1062,22 @@ export function migrationDefinition(): Json {
       },
       {
         And: [{ Variable: MODIFICATION_STATE, IsPresent: true }, { Variable: MODIFICATION_STATE, StringEquals: 'failed' }],
-        Next: 'Why: modification failed',
+        Next: 'Why - modification failed',
       },
     ],
     ...WAITS.modification,
-    onTimeout: 'Why: modification slow',
+    onTimeout: 'Why - modification slow',
   });
-  m.why('Why: modification unknown', 'Grow in place failed', 'could not read the volume modification', '$.error');
-  m.why('Why: modification failed', 'Grow in place failed', 'the volume modification failed', '$.r.modification');
-  m.why('Why: modification slow', 'Grow in place failed', 'the volume modification did not reach "optimizing" in time');
-  m.runStep('Grow in place', 'grow-in-place', '$.decision.env', 'Grown in place?');
-  m.add('Grown in place?', {
+  m.why('Why - modification unknown', 'Grow in place failed', 'could not read the volume modification', '$.error');
+  m.why('Why - modification failed', 'Grow in place failed', 'the volume modification failed', '$.r.modification');
+  m.why('Why - modification slow', 'Grow in place failed', 'the volume modification did not reach "optimizing" in time');
+  m.runStep('Grow in place', 'grow-in-place', '$.decision.env', 'Did the grow in place succeed');
+  m.add('Did the grow in place succeed', {
     Type: 'Choice',
     Choices: [{ ...(stepOk as State), Next: 'Grown' }],
-    Default: 'Why: grow in place failed',
+    Default: 'Why - grow in place failed',
   });
-  m.why('Why: grow in place failed', 'Grow in place failed', 'the grow-in-place step did not succeed', '$.step.output');
+  m.why('Why - grow in place failed', 'Grow in place failed', 'the grow-in-place step did not succeed', '$.step.output');
   m.end('Grown', 'grown-in-place');
   m.end('Grow in place failed', 'grow-in-place-failed');
 
@@ -1087,10 +1087,10 @@ export function migrationDefinition(): Json {
     notifyFunction,
     { action: 'finalize', 'state.$': '$', 'executionArn.$': '$$.Execution.Id' },
     '$.final',
-    'Release lock?',
+    'Is there a lock to release',
     'Report failed',
   );
-  m.pass('Report failed', 'Release lock?', {
+  m.pass('Report failed', 'Is there a lock to release', {
     Result: {
       succeeded: false,
       error: 'Migration.ReportFailed',
@@ -1098,7 +1098,7 @@ export function migrationDefinition(): Json {
     },
     ResultPath: '$.final',
   });
-  m.add('Release lock?', {
+  m.add('Is there a lock to release', {
     Type: 'Choice',
     Choices: [
       { Not: { Variable: '$.plan', IsPresent: true }, Next: 'Done' },
@@ -1176,10 +1176,10 @@ export function runStepDefinition(): Json {
       { ErrorEquals: ['Ssm.InvocationDoesNotExistException'], IntervalSeconds: 2, MaxAttempts: 6, BackoffRate: 2 },
       { ErrorEquals: ['Ssm.InternalServerErrorException'], IntervalSeconds: 2, MaxAttempts: 5, BackoffRate: 2, JitterStrategy: 'FULL' },
     ],
-    next: 'Command done?',
+    next: 'Is the command done',
     fallback: 'Failed to run',
   });
-  m.add('Command done?', {
+  m.add('Is the command done', {
     Type: 'Choice',
     Choices: [
       { Variable: '$.invocation.status', StringEquals: 'Success', Next: 'Ok' },

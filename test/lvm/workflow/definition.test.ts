@@ -67,6 +67,10 @@ describe.each(['migration', 'runStep'] as const)('state machine %s', (which) => 
     expect(Object.keys(states).filter((n) => !reachesEnd.has(n))).toEqual([]);
   });
 
+  it('names states with letters, digits, spaces and hyphens only (what CloudWatch, X-Ray and the API accept everywhere)', () => {
+    expect(Object.keys(states).filter((n) => !/^[A-Za-z0-9][A-Za-z0-9 -]{0,79}$/.test(n))).toEqual([]);
+  });
+
   it('holds no serverless variables (a `${` would be resolved at deploy time)', () => {
     expect(JSON.stringify(readDefinition(DEFINITION_FILES[which]))).not.toContain('${');
     expect(JSON.stringify(readDefinition(DEFINITION_FILES[which]))).not.toContain('#{');

@@ -215,3 +215,26 @@ describe('the Lambda tasks', () => {
     expect(out).toMatchObject({ succeeded: true, notification: { published: false }, report: { outcome: 'completed' } });
   });
 });
+
+describe('phases for people', () => {
+  it('puts every state of the workflow in a phase; only the pre-flight states in "pre-flight"', async () => {
+    const { phaseOf } = await import('../../../shared/lvm/executions');
+    const { loadDefinition } = await import('./definitions');
+    const names = Object.keys(loadDefinition('migration').States);
+    const preflight = names.filter((n) => phaseOf(n) === 'pre-flight').map((n) => n.split(' - ')[0]);
+    expect(new Set(preflight)).toEqual(
+      new Set([
+        'Start', 'Plan', 'Is the plan valid', 'Resume', 'Is the resume valid', 'Describe instance', 'Instance not found',
+        'Describe SSM agent', 'Describe attached volumes', 'Find volume of this migration', 'Check instance', 'Is the instance ok',
+        'Acquire lock', 'Read lock holder', 'Is the lock held', 'Describe lock holder', 'Is the lock holder running',
+        'Take over stale lock', 'Another migration runs', 'Locked', 'Inspect', 'Check volume group', 'Is the volume group ok',
+        'Old volume found', 'Inspect with old volume', 'Notify start', 'Which mode',
+      ]),
+    );
+    expect(phaseOf('Poll pvmove')).toBe('moving data');
+    expect(phaseOf('Create volume - backoff')).toBe('creating and attaching the new volume');
+    expect(phaseOf('Wait for new volume deleted - check')).toBe('rolling back');
+    expect(phaseOf('Wait for old volume deleted - check')).toBe('releasing the old volume');
+    expect(phaseOf('Why - attach stuck')).toBe('ending');
+  });
+});

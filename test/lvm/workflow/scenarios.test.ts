@@ -152,7 +152,7 @@ describe('migration workflow, run locally against simulated EC2, SSM and an LVM 
     expect(newVolumeOf(w.cloud)).toHaveLength(1);
     expect(w.cloud.callsTo('ec2:createVolume')).toHaveLength(1);
     // The backoff states ran (their waits are zeroed in the local run).
-    expect(result.path.filter((s) => s.endsWith(': backoff')).length).toBe(throttled.length);
+    expect(result.path.filter((s) => s.endsWith(' - backoff')).length).toBe(throttled.length);
     expectSafe(w, w.host.lvExtents());
   });
 
@@ -258,7 +258,7 @@ describe('migration workflow, run locally against simulated EC2, SSM and an LVM 
     const w = world();
     const extents = w.host.lvExtents();
     w.runner.onTask = (state) => {
-      if (state === 'Wait for new volume: describe') w.runner.crash();
+      if (state === 'Wait for new volume - describe') w.runner.crash();
     };
     const first = await w.runner.run(request(), 'mig-crash');
     expect(first.status).toBe('ABORTED');
