@@ -195,6 +195,9 @@ class Machine {
           'env.$': envPath,
           'instanceId.$': '$.plan.instanceId',
           'migrationId.$': '$.plan.migrationId',
+          // The child's scratch space for caught errors and throttling backoff, started empty.
+          e: {},
+          t: {},
           'AWS_STEP_FUNCTIONS_STARTED_BY_EXECUTION_ID.$': '$$.Execution.Id',
         },
       },
