@@ -11,11 +11,15 @@ import { actorKey, adjust, attempt, param } from './lib/record';
 const S3 = 's3.amazonaws.com';
 
 const Options = z.strictObject({
-  /**
-   * The buckets your trails deliver to (globs over the bucket name). The default matches the names the CloudTrail
-   * console creates (`aws-cloudtrail-logs-<account>-<id>`) and buckets that say "cloudtrail"; list your own.
-   */
-  trailBuckets: z.array(Glob).min(1).max(100).default(['aws-cloudtrail-logs-*', '*cloudtrail*']),
+  trailBuckets: z
+    .array(Glob)
+    .min(1)
+    .max(100)
+    .default(['aws-cloudtrail-logs-*', '*cloudtrail*'])
+    .describe(
+      'The buckets your trails deliver to (globs over the bucket name). The default matches the names the CloudTrail console ' +
+        'creates (aws-cloudtrail-logs-<account>-<id>) and buckets named "…cloudtrail…"; list your own.',
+    ),
   allowAwsServices: allowAwsServicesOption([]),
 });
 

@@ -10,8 +10,11 @@ const CLOUDTRAIL = 'cloudtrail.amazonaws.com';
 const INSIGHT_TYPES = ['ApiCallRateInsight', 'ApiErrorRateInsight'] as const;
 
 const Options = z.strictObject({
-  /** Insight types every trail must keep; a PutInsightSelectors without one of them is reported (low). */
-  requiredInsightTypes: z.array(z.enum(INSIGHT_TYPES)).max(2).default([]),
+  requiredInsightTypes: z
+    .array(z.enum(INSIGHT_TYPES))
+    .max(2)
+    .default([])
+    .describe('Insight types every trail must keep; a PutInsightSelectors without one of them is reported (one level lower).'),
   allowAwsServices: allowAwsServicesOption([]),
 });
 type Options = z.infer<typeof Options>;

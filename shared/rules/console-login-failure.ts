@@ -9,12 +9,14 @@ import { failedIamUser, consoleLogin } from './lib/signin-example';
 const SIGNIN = 'signin.amazonaws.com';
 
 const Options = z.strictObject({
-  /**
-   * What one incident is: `user` (failures against one user name — a brute force; unknown names are all recorded
-   * as HIDDEN_DUE_TO_SECURITY_REASONS, so a spray of made-up names groups too), `source` (failures from one
-   * address — a spray over real user names) or `user-and-source`.
-   */
-  groupBy: z.enum(['user', 'source', 'user-and-source']).default('user'),
+  groupBy: z
+    .enum(['user', 'source', 'user-and-source'])
+    .default('user')
+    .describe(
+      'What one incident (dedup key) is: user (failures against one user name: a brute force; unknown names are all recorded ' +
+        'as HIDDEN_DUE_TO_SECURITY_REASONS, so a spray of made-up names groups too), source (failures from one address: a ' +
+        'spray over real user names) or user-and-source.',
+    ),
 });
 type Options = z.infer<typeof Options>;
 

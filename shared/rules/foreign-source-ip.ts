@@ -10,34 +10,38 @@ import { adjust, principalKey } from './lib/record';
 import { consoleLogin } from './lib/signin-example';
 
 const Options = z.strictObject({
-  /**
-   * Addresses inside AWS's published ranges (ip-ranges.json: EC2, CloudShell, WorkSpaces, Lambda …) are always
-   * labelled "AWS-owned: <service> <region>" in the alert. `alert`: reported like any other foreign address (an
-   * attacker on EC2 is still an attacker); `lower` (default): reported one level lower (CloudShell and WorkSpaces
-   * users are people on AWS addresses); `ignore`: not reported. Needs ip-ranges enrichment; without it AWS
-   * addresses are ordinary foreign addresses.
-   */
-  awsOwnedIps: z.enum(['alert', 'lower', 'ignore']).default('lower'),
-  /**
-   * A `sourceIPAddress` that is neither an address nor an AWS service name (e.g. `08.1.250.216`: a leading zero
-   * makes it invalid, and octal-reading parsers would see another address) cannot be checked against the allowed
-   * networks. `alert` (default): reported at low severity as "unparseable", never as a foreign IP; `ignore`.
-   */
-  invalidSources: z.enum(['alert', 'ignore']).default('alert'),
-  /**
-   * Also check workloads: assumed-role sessions that are not people (CI, instance and Lambda roles). Web-identity
-   * token exchanges are never checked themselves; the role session they create is, as a workload.
-   */
-  includeWorkloads: z.boolean().default(false),
-  /** Also report calls that failed (default true: a denied call from a stranger's network is a probe). */
-  includeFailed: z.boolean().default(true),
-  /**
-   * Calls through a VPC endpoint carry the caller's private address (10.x, 172.16.x …). `allow` (default): they come
-   * from inside your VPC and are not checked; `check`: treated like any address (list your VPC CIDRs then).
-   */
-  vpcEndpointCalls: z.enum(['allow', 'check']).default('allow'),
-  /** AWS services acting for a principal (`invokedBy`) are not checked by default. */
-  allowAwsServices: allowAwsServicesOption(['*']),
+  awsOwnedIps: z
+    .enum(['alert', 'lower', 'ignore'])
+    .default('lower')
+    .describe(
+      'Addresses in AWS’s published ranges (EC2, CloudShell, WorkSpaces …) are always labelled "AWS-owned: <service> <region>". ' +
+        'alert: reported like any foreign address (an attacker on EC2 is still an attacker); lower: one level lower ' +
+        '(CloudShell and WorkSpaces users are people on AWS addresses); ignore: not reported. Needs ip-ranges enrichment.',
+    ),
+  invalidSources: z
+    .enum(['alert', 'ignore'])
+    .default('alert')
+    .describe(
+      'A sourceIPAddress that is neither an address nor an AWS service name (08.1.250.216: a leading zero makes it invalid, ' +
+        'and octal-reading parsers would see another address) cannot be checked. alert: reported one level below the ' +
+        'base as "unparseable", never as a foreign IP; ignore: not reported.',
+    ),
+  includeWorkloads: z
+    .boolean()
+    .default(false)
+    .describe(
+      'Also check workloads: assumed-role sessions that are not people (CI, instance and Lambda roles). Web-identity token ' +
+        'exchanges are never checked themselves; the role session they create is, as a workload.',
+    ),
+  includeFailed: z.boolean().default(true).describe('Also report calls that failed: a denied call from a stranger’s network is a probe.'),
+  vpcEndpointCalls: z
+    .enum(['allow', 'check'])
+    .default('allow')
+    .describe(
+      'Calls through a VPC endpoint carry the caller’s private address. allow: they come from inside your VPC and are not ' +
+        'checked; check: treated like any address (list your VPC CIDRs in allowedSourceCidrs then).',
+    ),
+  allowAwsServices: allowAwsServicesOption(['*'], 'Default "*": AWS services acting for a principal (invokedBy) are not checked.'),
 });
 type Options = z.infer<typeof Options>;
 

@@ -11,21 +11,19 @@ import { certificateFingerprints, entityIdOf, normalizeFingerprint } from './lib
 const IAM = 'iam.amazonaws.com';
 
 const Options = z.strictObject({
-  /**
-   * IAM Identity Center creates and updates the `AWSSSO_…_DO_NOT_DELETE` SAML provider in every member account
-   * through its service-linked role (`AWSServiceRoleForSSO`, invokedBy sso.amazonaws.com): not a human change, so
-   * allow-listed by default. Remove it to see those too.
-   */
-  allowAwsServices: allowAwsServicesOption(['sso.amazonaws.com']),
-  /**
-   * SHA-256 fingerprints of the signing certificates your identity providers use. With them the rule can tell
-   * whether a metadata update changed the certificate: a certificate not in the list is critical (someone can
-   * now sign assertions for your roles), a known one is medium (a routine metadata refresh).
-   */
+  allowAwsServices: allowAwsServicesOption(
+    ['sso.amazonaws.com'],
+    'Default sso.amazonaws.com: IAM Identity Center maintains the AWSSSO_…_DO_NOT_DELETE SAML provider in every member ' +
+      'account through its service-linked role (AWSServiceRoleForSSO); that is not a human change.',
+  ),
   knownCertificateFingerprints: z
     .array(z.string().regex(/^(?:sha256[:=])?(?:[0-9a-fA-F]{2}:?){31}[0-9a-fA-F]{2}$/, 'expected a SHA-256 fingerprint (64 hex digits, colons allowed)'))
     .max(100)
-    .default([]),
+    .default([])
+    .describe(
+      'SHA-256 fingerprints of your identity providers’ signing certificates. With them a metadata update is judged: a ' +
+        'certificate not in the list is critical (someone else can now sign assertions for your roles), a known one medium.',
+    ),
 });
 type Options = z.infer<typeof Options>;
 

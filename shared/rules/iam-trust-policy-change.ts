@@ -13,8 +13,10 @@ const IAM = 'iam.amazonaws.com';
 const Options = z.strictObject({
   allowAwsServices: allowAwsServicesOption([]),
   knownAccounts: knownAccountsOption(),
-  /** Report every CreateRole, not only those whose trust policy has a finding of medium or more. */
-  reportAllRoleCreations: z.boolean().default(false),
+  reportAllRoleCreations: z
+    .boolean()
+    .default(false)
+    .describe('Report every CreateRole, not only those whose trust policy is risky (a finding of medium or more).'),
 });
 type Options = z.infer<typeof Options>;
 

@@ -19,7 +19,8 @@ function concerns(record: CloudTrailRecord, ctx: RuleContext<Options>): string[]
   const name = param(record, 'userName');
   const pattern = ctx.userNamePattern;
   if (pattern && name !== undefined && !pattern.test(name)) out.push(`name "${name}" breaks the naming pattern ${ctx.settings.iamUserNamePattern}`);
-  if (ctx.sourceAllowed === false) out.push(`created from ${ctx.source.value || 'an unknown source'}, outside the allowed networks`);
+  // Only an address can be outside the networks; a service name or an unparseable value is not judged here.
+  if (ctx.source.kind === 'ip' && ctx.sourceAllowed === false) out.push(`created from ${ctx.source.value}, outside the allowed networks`);
   return out;
 }
 

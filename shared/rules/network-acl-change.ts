@@ -12,8 +12,7 @@ const EC2 = 'ec2.amazonaws.com';
 
 const Options = z.strictObject({
   allowAwsServices: allowAwsServicesOption([]),
-  /** The widest prefix that counts as "the world" (0: only /0). */
-  worldOpenMaxPrefix: z.number().int().min(0).max(32).default(0),
+  worldOpenMaxPrefix: z.number().int().min(0).max(32).default(0).describe('The widest prefix length that counts as "the world" (0: only /0).'),
 });
 type Options = z.infer<typeof Options>;
 

@@ -72,9 +72,11 @@ export default defineRule({
     return attempt(ctx, `${record.eventName} ${gatewayOf(record)}${vpc ? ` (${vpc})` : ''} by ${ctx.actor.display}${viaService(record)}`);
   },
 
-  // Per caller and VPC (attach + create of one gateway are one change), else per gateway.
+  // Per caller and gateway: creating and attaching one gateway is one change (a creation without a returned id,
+  // e.g. a failed one, falls back to the VPC).
   dedupKey(record, ctx) {
-    return `${actorKey(ctx)}|${param(record, 'vpcId') ?? gatewayOf(record)}`;
+    const gateway = gatewayOf(record);
+    return `${actorKey(ctx)}|${gateway === 'unknown gateway' ? (param(record, 'vpcId') ?? gateway) : gateway}`;
   },
 
   alertContext(record) {
@@ -90,7 +92,7 @@ export default defineRule({
       {
         name: 'an internet gateway attached to a VPC',
         record: ec2Call('AttachInternetGateway', { internetGatewayId: 'igw-0a1b2c3d4e5f60718', vpcId: 'vpc-0f1e2d3c4b5a69788' }),
-        expect: { severity: 'medium', title: 'AttachInternetGateway igw-0a1b2c3d4e5f60718 (vpc-0f1e2d3c4b5a69788)', dedupKey: 'arn:aws:iam::111122223333:user/alice|vpc-0f1e2d3c4b5a69788' },
+        expect: { severity: 'medium', title: 'AttachInternetGateway igw-0a1b2c3d4e5f60718 (vpc-0f1e2d3c4b5a69788)', dedupKey: 'arn:aws:iam::111122223333:user/alice|igw-0a1b2c3d4e5f60718' },
       },
       {
         name: 'a NAT gateway deleted',

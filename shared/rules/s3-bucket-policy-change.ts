@@ -16,8 +16,13 @@ const S3 = 's3.amazonaws.com';
 const Options = z.strictObject({
   allowAwsServices: allowAwsServicesOption([]),
   knownAccounts: knownAccountsOption(),
-  /** A lifecycle rule expiring objects within this many days, on the whole bucket, is high (data destruction). */
-  shortExpirationDays: z.number().int().min(1).max(3650).default(7),
+  shortExpirationDays: z
+    .number()
+    .int()
+    .min(1)
+    .max(3650)
+    .default(7)
+    .describe('A lifecycle rule expiring every object of the bucket within this many days is high (data destruction).'),
 });
 type Options = z.infer<typeof Options>;
 

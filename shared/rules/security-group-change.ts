@@ -13,11 +13,16 @@ const EC2 = 'ec2.amazonaws.com';
 
 const Options = z.strictObject({
   allowAwsServices: allowAwsServicesOption([]),
-  /**
-   * The widest prefix that still counts as "the world": 0 means only /0 (0.0.0.0/0, ::/0, and anonymised values
-   * such as 208.236.235.254/0); 8 would also count 10.0.0.0/8-sized grants to the Internet.
-   */
-  worldOpenMaxPrefix: z.number().int().min(0).max(32).default(0),
+  worldOpenMaxPrefix: z
+    .number()
+    .int()
+    .min(0)
+    .max(32)
+    .default(0)
+    .describe(
+      'The widest prefix length that still counts as "the world": 0 means only /0 (0.0.0.0/0, ::/0, and anonymised values ' +
+        'such as 208.236.235.254/0); 8 would also count /8-sized grants.',
+    ),
 });
 type Options = z.infer<typeof Options>;
 

@@ -9,10 +9,12 @@ import { allowAwsServicesOption, awsServiceAllowed, awsServiceOf } from './lib/a
 import { adjust, principalKey } from './lib/record';
 
 const Options = z.strictObject({
-  /** AWS's own calls that were denied (service-linked roles probing, `invokedBy` calls) are not alerts by default. */
-  allowAwsServices: allowAwsServicesOption(['*']),
-  /** `eventSource:eventName` globs whose denials are expected noise, e.g. `ec2.amazonaws.com:Describe*` for a console team. */
-  ignoreEvents: z.array(Glob).max(500).default([]),
+  allowAwsServices: allowAwsServicesOption(['*'], 'Default "*": denials of AWS services’ own calls (service-linked roles, invokedBy) are not alerts.'),
+  ignoreEvents: z
+    .array(Glob)
+    .max(500)
+    .default([])
+    .describe('`eventSource:eventName` globs whose denials are expected noise, e.g. "ec2.amazonaws.com:Describe*" for a console team.'),
 });
 type Options = z.infer<typeof Options>;
 

@@ -35,12 +35,13 @@ export const GLOBAL_SERVICES = [
 ];
 
 const Options = z.strictObject({
-  /** AWS's own calls in other regions (service-linked roles, AwsServiceEvents) are not alerts by default. */
-  allowAwsServices: allowAwsServicesOption(['*']),
-  /** Event sources (globs) recorded in a fixed region, never checked. */
-  globalServices: z.array(Glob).max(200).default(GLOBAL_SERVICES),
-  /** Also report reads (reconnaissance of regions nobody looks at); off by default. */
-  includeReadOnly: z.boolean().default(false),
+  allowAwsServices: allowAwsServicesOption(['*'], 'Default "*": AWS’s own calls in other regions (service-linked roles, AwsServiceEvents) are not alerts.'),
+  globalServices: z
+    .array(Glob)
+    .max(200)
+    .default(GLOBAL_SERVICES)
+    .describe('Event sources (globs) recorded in one fixed region whatever the account uses (IAM, STS global endpoint, Organizations …): never checked.'),
+  includeReadOnly: z.boolean().default(false).describe('Also report reads (reconnaissance of regions nobody looks at).'),
 });
 type Options = z.infer<typeof Options>;
 

@@ -39,12 +39,16 @@ export function awsServiceOf(record: CloudTrailRecord): string | undefined {
 }
 
 /** The option every pack rule carries: AWS callers that are not alerted on (globs over the service name). */
-export const allowAwsServicesOption = (defaults: readonly string[]) =>
+export const allowAwsServicesOption = (defaults: readonly string[], why?: string) =>
   z
     .array(Glob)
     .max(200)
     .default([...defaults])
-    .describe('AWS callers (service names, globs; "AWS Internal"; "*" for all) whose calls are not alerted on');
+    .describe(
+      'AWS callers whose calls are not alerted on: service names as globs (cloudformation.amazonaws.com, "AWS Internal", "*" for all); ' +
+        'any other AWS caller is alerted on with "via <service>".' +
+        (why ? ` ${why}` : ''),
+    );
 
 // Options objects live as long as the engine; compile each list once.
 const compiled = new WeakMap<readonly string[], GlobList>();
