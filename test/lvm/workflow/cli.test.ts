@@ -330,3 +330,18 @@ describe('vigil migrate list and resume', () => {
     expect(sfnMock.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 });
+
+describe('bin/vigil.mjs migrate as a real process', () => {
+  it('refuses a bad request with exit 2 before touching AWS', async () => {
+    const { execFile } = await import('node:child_process');
+    const { promisify } = await import('node:util');
+    const { repoRoot } = await import('../../support/shared-data');
+    const env = { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_REGION: REGION, VIGIL_MIGRATION_STATE_MACHINE_ARN: MACHINE };
+    const err = await promisify(execFile)(process.execPath, ['bin/vigil.mjs', 'migrate', 'start', '--instance', 'i-0123456789abcdef0', '--vg', 'datavg', '--size', '0'], {
+      cwd: repoRoot,
+      env,
+    }).catch((e: { code: number; stderr: string }) => e);
+    expect('code' in err ? err.code : 0).toBe(2);
+    expect(err.stderr).toContain('--size must be an integer >= 1');
+  });
+});
