@@ -157,6 +157,18 @@ function statusExit(status: MigrationStatus): number {
   return ExitCode.ok;
 }
 
+/** What a dry run checked: the old volume, what it holds, the LVs. */
+function preflightText(summary: Record<string, unknown>): string[] {
+  const old = summary.oldVolume as { id?: string; sizeGiB?: number; type?: string } | undefined;
+  const lvs = (summary.lvs as { name: string; sizeMiB?: number | null; fsType?: string | null; mountpoint?: string | null }[] | undefined) ?? [];
+  const lines: string[] = [];
+  if (old?.id) lines.push(`checked        ${old.id}${old.sizeGiB ? ` (${old.type ?? ''} ${old.sizeGiB} GiB)` : ''}, ${String(summary.allocatedMiB ?? '?')} MiB allocated`);
+  for (const lv of lvs) {
+    lines.push(`  LV           ${lv.name}${lv.sizeMiB ? ` ${lv.sizeMiB} MiB` : ''} ${lv.fsType ?? 'no filesystem'}${lv.mountpoint ? ` on ${lv.mountpoint}` : ''}`);
+  }
+  return lines;
+}
+
 function reportText(report: Report): string[] {
   const lines = [
     `outcome        ${report.outcome}${OUTCOMES[report.outcome].succeeded ? '' : ' (failed)'}`,
@@ -170,6 +182,7 @@ function reportText(report: Report): string[] {
     lines.push(`new volume     ${report.newVolume.volumeId ?? '-'}: ${report.newVolume.state}`);
   }
   if (report.snapshotId) lines.push(`snapshot       ${report.snapshotId}`);
+  if (report.preflight) lines.push(...preflightText(report.preflight));
   if (report.continuedAs) lines.push(`continued in   ${report.continuedAs}`);
   lines.push(`what to do     ${report.whatToDo}`);
   return lines;

@@ -146,6 +146,19 @@ describe('vigil migrate start', () => {
     expect(sfnMock.calls()).toHaveLength(0);
   });
 
+  it('--dry-run that passes prints what it checked and exits 0', async () => {
+    const report = await reportOf({ dryRun: true });
+    sfnMock.on(StartExecutionCommand).resolves({ executionArn: exec('dry-2'), startDate: new Date() });
+    sfnMock.on(DescribeExecutionCommand).resolves({ executionArn: exec('dry-2'), status: 'SUCCEEDED', stateMachineArn: MACHINE, startDate: new Date(NOW), output: JSON.stringify(report) });
+    const run = await migrate(['start', '--instance', 'i-0123456789abcdef0', '--vg', 'datavg', '--size', '200', '--dry-run'], sfn, {
+      env: { VIGIL_MIGRATION_STATE_MACHINE_ARN: MACHINE },
+    });
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('outcome        dry-run');
+    expect(run.stdout).toMatch(/checked {8}vol-\w+ \(gp2 100 GiB\), 81920 MiB allocated/);
+    expect(run.stdout).toContain('  LV           data 81920 MiB xfs on /data');
+  });
+
   it('--dry-run waits for the pre-flight verdict: a refusal exits 1 with the reasons', async () => {
     const report = await reportOf({ dryRun: true }, (w) => {
       w.host.systemUses = ['/'];
