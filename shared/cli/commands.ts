@@ -4,6 +4,7 @@ import { ipRangesCommand } from './ip-ranges';
 import { migrateCommand } from './migrate';
 import { notifyCommand } from './notify';
 import { policyCommands } from './policy';
+import { rulesCommand } from './rules';
 import { scanCommand } from './scan';
 
-export const commands: CommandModule[] = [ipRangesCommand, scanCommand, policyCommands, notifyCommand, migrateCommand];
+export const commands: CommandModule[] = [ipRangesCommand, scanCommand, rulesCommand, policyCommands, notifyCommand, migrateCommand];

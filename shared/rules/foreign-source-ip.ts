@@ -70,8 +70,8 @@ export default defineRule({
   title: 'Call from outside the allowed networks',
   description:
     'A person’s call from a source address outside the profile’s `allowedSourceCidrs` (offices, VPN egress, CI ' +
-    'NAT addresses): stolen keys and sessions are used from somewhere else. A console sign-in from outside is high, ' +
-    'a read medium-minus. Addresses in AWS’s published ranges are labelled "AWS-owned: EC2 us-west-2" and treated ' +
+    'NAT addresses): stolen keys and sessions are used from somewhere else. A console sign-in from outside is one ' +
+    'level higher, a read one level lower. Addresses in AWS’s published ranges are labelled "AWS-owned: EC2 us-west-2" and treated ' +
     'per `awsOwnedIps`. Service DNS names (`cloudformation.amazonaws.com`) and `AWS Internal` are not addresses ' +
     'and are never reported. A value that is not a valid address (`08.1.250.216`) is reported as unparseable at low ' +
     'severity, not as a foreign IP. Inactive until `allowedSourceCidrs` is configured.',

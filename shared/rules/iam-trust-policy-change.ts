@@ -152,6 +152,18 @@ export default defineRule({
         expect: { severity: 'high' },
       },
       {
+        name: 'a denied trust update is one level lower',
+        record: exampleRecord({
+          eventSource: IAM,
+          eventName: 'UpdateAssumeRolePolicy',
+          awsRegion: 'us-east-1',
+          requestParameters: { roleName: 'Admin', policyDocument: trustDoc([{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::999988887777:root' }, Action: 'sts:AssumeRole' }]) },
+          errorCode: 'AccessDenied',
+          errorMessage: 'User: arn:aws:iam::111122223333:user/alice is not authorized to perform: iam:UpdateAssumeRolePolicy on resource: role Admin',
+        }),
+        expect: { severity: 'medium', title: 'Attempt failed: Trust policy of role Admin changed by alice: now trusts external arn:aws:iam::999988887777:root' },
+      },
+      {
         name: 'a trust update to an own-account service is still reported (CIS: every policy change)',
         record: exampleRecord({
           eventSource: IAM,

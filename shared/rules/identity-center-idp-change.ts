@@ -115,6 +115,14 @@ export default defineRule({
         expect: { severity: 'critical' },
       },
       {
+        name: 'the Identity Center console acting for an administrator (invokedBy sso.amazonaws.com) is still a human change, reported',
+        record: directoryCall('UpdateExternalIdPConfigurationForDirectory', { directoryId: 'd-9067230f1a', externalIdPConfigurationId: 'eidp-0a1b2c3d4e' }, {
+          sourceIPAddress: 'sso.amazonaws.com',
+          userIdentity: { ...identities.ssoUser('dana@example.com', 'AdministratorAccess'), invokedBy: 'sso.amazonaws.com' },
+        }),
+        expect: { title: '(via sso.amazonaws.com)' },
+      },
+      {
         name: 'a denied attempt',
         record: directoryCall('DisableExternalIdPConfigurationForDirectory', { directoryId: 'd-9067230f1a' }, {
           errorCode: 'AccessDeniedException',
