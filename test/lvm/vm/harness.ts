@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { chmod, copyFile, mkdir, open, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, readdir, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -39,6 +39,7 @@ export async function prepareVm(): Promise<VmEnv> {
   t = Date.now();
   const base = await ensureBaseInitramfs(cacheDir, kernel);
 
+  await pruneCache(kernel, base);
   const runDir = path.join(cacheDir, 'runs', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}`);
   const overlay = path.join(runDir, 'overlay');
   await mkdir(path.join(overlay, 'vigil', 'ssm'), { recursive: true });
@@ -63,6 +64,22 @@ export async function prepareVm(): Promise<VmEnv> {
   const initrd = path.join(runDir, 'initrd.cpio');
   await writeFile(initrd, Buffer.concat([await readFile(base), await readFile(overlayCpio)]));
   return { kernel, initrd, runDir, setupMs: { packages, kernel: kernelMs, initramfs: Date.now() - t } };
+}
+
+/** Keeps the cache small: the current kernel and tools image only, and the console logs of the last 5 runs. */
+async function pruneCache(kernel: VmKernel, base: string): Promise<void> {
+  const list = async (dir: string) => (existsSync(dir) ? (await readdir(dir)).sort() : []);
+  const kernelDir = path.join(cacheDir, 'kernel');
+  // Finished entries only: a .tmp-<pid> or root-<key>-<pid> may belong to another run building right now.
+  for (const e of await list(kernelDir)) {
+    if (e !== kernel.id && !e.includes('.tmp-')) await rm(path.join(kernelDir, e), { recursive: true, force: true });
+  }
+  const imageDir = path.join(cacheDir, 'initramfs');
+  for (const e of await list(imageDir)) {
+    if (/^base-[0-9a-f]+\.cpio$/.test(e) && e !== path.basename(base)) await rm(path.join(imageDir, e), { force: true });
+  }
+  const runs = await list(path.join(cacheDir, 'runs'));
+  for (const e of runs.slice(0, Math.max(0, runs.length - 5))) await rm(path.join(cacheDir, 'runs', e), { recursive: true, force: true });
 }
 
 export interface StepOutput {

@@ -35,7 +35,9 @@ export interface BootResult {
  */
 export async function bootVm(o: BootOptions): Promise<BootResult> {
   const args = [
-    '-accel', 'tcg',
+    // TCG by default: this project's machines expose a /dev/kvm (kvm_pvm) that hangs a stock kernel. A runner with
+    // a real KVM may set VIGIL_LVM_VM_ACCEL=kvm.
+    '-accel', process.env.VIGIL_LVM_VM_ACCEL ?? 'tcg',
     '-smp', String(o.cpus ?? 2),
     '-m', String(o.memoryMiB ?? 640),
     '-nodefaults', '-no-user-config', '-display', 'none', '-serial', 'stdio', '-no-reboot',

@@ -173,7 +173,7 @@ mount_datavg() {
 # poll_status UNTIL_PERCENT: polls pvmove-status every second until the copy percent reaches UNTIL_PERCENT (or the
 # move is done when it is 100). Sets LAST_PERCENT; calls on_poll (if defined) after each poll.
 poll_status() {
-  local i
+  local i same=0 before=-1
   LAST_PERCENT=0
   for i in $(seq 1 240); do
     ssm pvmove-status
@@ -187,6 +187,10 @@ poll_status() {
     LAST_PERCENT=${LAST_PERCENT%%.*}
     [[ $LAST_PERCENT =~ ^[0-9]+$ ]] || LAST_PERCENT=0
     if [ "$1" != 100 ] && [ "$LAST_PERCENT" -ge "$1" ]; then return 0; fi
+    # A move whose percent stands still for 20 polls has no poller: fail now rather than at the boot timeout.
+    if [ "$(jget percent)" = "$before" ]; then same=$((same + 1)); else same=0; fi
+    before=$(jget percent)
+    [ "$same" -lt 20 ] || abort "pvmove stalled at $before % for 20 polls (no poller?)"
     if declare -F on_poll >/dev/null; then on_poll; fi
     sleep 1
   done

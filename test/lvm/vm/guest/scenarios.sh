@@ -132,6 +132,8 @@ scenario_crash() {
     check "crash point reached with the move part-way (${LAST_PERCENT} %)" [ "$LAST_PERCENT" -lt 100 ]
     verdict crash/1
     echo "VIGIL-CRASH $LAST_PERCENT"
+    # Let the serial console drain (a reset drops what the UART has not sent yet); the move and the writer go on.
+    sleep 1
     # No sync, filesystems mounted, writer and pvmove running: as hard as a reset gets.
     echo b >/proc/sysrq-trigger
     sleep 30
