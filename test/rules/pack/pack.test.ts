@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { awsServiceOf } from '../../../shared/rules/lib/aws-callers';
 import { RULE_CATEGORIES } from '../../../shared/rules/engine/categories';
 import { succeeded } from '../../../shared/cloudtrail/helpers';
 import { rules } from '../../../shared/rules/registry';
+import { repoRoot } from '../../support/shared-data';
 import { runExample } from '../registry.test';
 
 // The three rules of the CloudTrail issue; everything else is the pack.
@@ -20,6 +23,13 @@ describe('the rule pack as a whole', () => {
     for (const category of RULE_CATEGORIES) {
       expect(rules.filter((r) => r.categories.includes(category)).map((r) => r.id), category).not.toEqual([]);
     }
+  });
+
+  it('explains the dedup key of every rule in docs/rule-pack.md', () => {
+    const guide = readFileSync(path.join(repoRoot, 'docs/rule-pack.md'), 'utf8');
+    const section = guide.slice(guide.indexOf('## Dedup keys'), guide.indexOf('## Test data'));
+    const rows = [...section.matchAll(/^\| ([a-z0-9-]+) \|/gm)].map((m) => m[1]);
+    expect(rows.sort()).toEqual(rules.map((r) => r.id).sort());
   });
 
   it('looks at every record only in the few rules that must', () => {
