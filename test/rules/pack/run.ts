@@ -4,7 +4,10 @@ import { Readable, Writable } from 'node:stream';
 import { Alert } from '../../../shared/alerts/schema';
 import type { CliIo } from '../../../shared/cli/io';
 import { main } from '../../../shared/cli/main';
-import { systemClock } from '../../../shared/core/deps';
+import { DetectionConfig } from '../../../shared/config/detection';
+import { silentLogger, systemClock } from '../../../shared/core/deps';
+import { createEngine } from '../../../shared/rules/engine/engine';
+import type { AnyRuleModule, RuleExample } from '../../../shared/rules/engine/types';
 import { repoRoot } from '../../support/shared-data';
 
 export interface Run {
@@ -52,3 +55,13 @@ export const fileOf = (alert: Alert): string =>
   path.basename(alert.source?.key ?? '').replace(/\.json(\.gz)?$/, '');
 
 export const EXAMPLE_CONFIG = 'examples/vigil.config.yaml';
+
+/** One record through the real engine with only `rule`, as the registry test runs inline examples. */
+export function alertsOf(rule: AnyRuleModule, example: Pick<RuleExample, 'record' | 'config'>): Alert[] {
+  const engine = createEngine({ config: DetectionConfig.parse(example.config ?? {}), rules: [rule], logger: silentLogger });
+  const file = engine.beginFile({ key: `examples/${rule.id}.json` });
+  file.evaluate(example.record);
+  const { alerts, stats } = file.finish();
+  if (Object.keys(stats.ruleErrors).length > 0) throw new Error(`rule ${rule.id} threw`);
+  return alerts;
+}
