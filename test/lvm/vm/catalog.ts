@@ -75,7 +75,8 @@ export const SCENARIOS: ScenarioSpec[] = [
         phase: 1,
         disks: [
           { volume: 'SIG', mib: 64 },
-          { volume: 'NEW', mib: 2048 },
+          // Slow enough that the move is still running when pvmove-start is asked again.
+          { volume: 'NEW', mib: 2048, throttleWriteMiBps: 32 },
           { volume: 'SYS', mib: 256 },
           { volume: 'OLD', mib: 1024 },
           { volume: 'SMALL', mib: 256 },

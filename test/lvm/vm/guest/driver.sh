@@ -171,7 +171,7 @@ mount_datavg() {
 }
 
 # poll_status UNTIL_PERCENT: polls pvmove-status every second until the copy percent reaches UNTIL_PERCENT (or the
-# move is done when it is 100). Sets LAST_PERCENT; calls on_poll (if defined) after each poll.
+# move is done when it is 100). Sets LAST_PERCENT.
 poll_status() {
   local i same=0 before=-1
   LAST_PERCENT=0
@@ -191,7 +191,6 @@ poll_status() {
     if [ "$(jget percent)" = "$before" ]; then same=$((same + 1)); else same=0; fi
     before=$(jget percent)
     [ "$same" -lt 20 ] || abort "pvmove stalled at $before % for 20 polls (no poller?)"
-    if declare -F on_poll >/dev/null; then on_poll; fi
     sleep 1
   done
   abort "pvmove did not reach $1 % in 240 polls (at ${LAST_PERCENT:-?} %)"
@@ -211,6 +210,26 @@ lvm_snapshot() {
     done
     ls -l /var/lib/vigil/lvm 2>&1
   } >"$1" 2>&1
+}
+
+# lvm_processes: how many lvm processes run (a background pvmove poller is one).
+lvm_processes() {
+  local p n=0
+  for p in /proc/[0-9]*; do [ "$p/exe" -ef /usr/sbin/lvm ] && n=$((n + 1)); done
+  echo "$n"
+}
+
+# poller_leaks: the files of the step (its stdout/stderr, the step lock) that an lvm process still holds open.
+# A background poller holding them would keep an SSM command alive for as long as the move, or block every step.
+poller_leaks() {
+  local p fd target
+  for p in /proc/[0-9]*; do
+    [ "$p/exe" -ef /usr/sbin/lvm ] || continue
+    for fd in "$p"/fd/*; do
+      target=$(readlink "$fd" 2>/dev/null) || continue
+      case $target in /tmp/ssm.out | /tmp/ssm.err | */vigil-lvm.lock) echo "${p#/proc/}:$target" ;; esac
+    done
+  done
 }
 
 holders_of() { ls "/sys/block/${1#/dev/}/holders"; }
