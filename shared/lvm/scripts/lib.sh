@@ -253,14 +253,18 @@ strip() {
 # Xen instances have no such serial: there, and only when no NVMe disk exists at all, the EC2 attachment's device
 # name (/dev/sdf, from the EC2 API, not a guess) maps to the Xen disk /dev/xvdf.
 volume_device() {
-  local want=${1//-/} serial path name found='' ec2_name=${2:-} xen='' nvme=0
+  local want=${1//-/} serial path name found='' ec2_name=${2:-} xen='' nvme=0 hidden
   DEVICE=''
   for path in /sys/block/nvme*/device/serial; do
     nvme=1
+    name=${path#/sys/block/}
+    name=${name%%/*}
+    # A multipath path device (nvme0c0n1) is hidden behind its head (nvme0n1) and shares its serial.
+    hidden=0
+    if [ -r "/sys/block/$name/hidden" ]; then read -r hidden <"/sys/block/$name/hidden" || hidden=0; fi
+    [ "$hidden" != 1 ] || continue
     read -r serial <"$path" || true
     if [ "$serial" = "$want" ]; then
-      name=${path#/sys/block/}
-      name=${name%%/*}
       if [ -n "$found" ]; then
         log "two disks carry the serial $want: $found and /dev/$name"
         return 2
