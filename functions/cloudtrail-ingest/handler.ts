@@ -8,10 +8,14 @@ import { createDynamoClient } from '../../shared/aws/dynamodb';
 import { stateTablePersistence } from '../../shared/aws/idempotency';
 import { type S3Like, createS3Client } from '../../shared/aws/s3';
 import { createSnsClient } from '../../shared/aws/sns';
+// Static imports, not `await import()`: in the single-file Lambda bundle a dynamically imported module keeps all of
+// its re-exports, which pulled every SSM command and schema into the zip (~110 KB minified; bench/README.md).
+import { createSsmClient } from '../../shared/aws/ssm';
 import { type IngestOutcome, ingestObject } from '../../shared/cloudtrail/ingest';
 import { parseQueueMessage } from '../../shared/cloudtrail/notification';
 import type { DetectionConfig } from '../../shared/config/detection';
 import { defaultConfig, loadConfigFile } from '../../shared/config/load';
+import { ssmConfigSource } from '../../shared/config/ssm';
 import type { Logger } from '../../shared/core/deps';
 import { ConfigError, ValidationError, describeError } from '../../shared/core/errors';
 import { lambdaLogger } from '../../shared/core/logger';
@@ -161,8 +165,7 @@ async function configSource(env: NodeJS.ProcessEnv, logger: Logger): Promise<() 
     return async () => (await loadConfigFile(file)).detection;
   }
   const parameter = required(env, 'VIGIL_CONFIG_PARAMETER');
-  const [{ ssmConfigSource }, { SSMClient }] = await Promise.all([import('../../shared/config/ssm'), import('@aws-sdk/client-ssm')]);
-  const source = ssmConfigSource(new SSMClient({}), parameter);
+  const source = ssmConfigSource(createSsmClient(), parameter);
   const defaults = defaultConfig().detection;
   return async () => {
     try {

@@ -12,8 +12,12 @@ import { createDynamoClient } from '../../shared/aws/dynamodb';
 import { stateTablePersistence } from '../../shared/aws/idempotency';
 import { type S3Like, createS3Client } from '../../shared/aws/s3';
 import { createSnsClient } from '../../shared/aws/sns';
+// Static imports, not `await import()`: in the single-file Lambda bundle a dynamically imported module keeps all of
+// its re-exports, which pulled every SSM command and schema into the zip (~110 KB minified; bench/README.md).
+import { createSsmClient } from '../../shared/aws/ssm';
 import type { IpSpaceConfig } from '../../shared/config/ip-space';
-import { formatZodIssues, loadConfigFile } from '../../shared/config/load';
+import { defaultConfig, formatZodIssues, loadConfigFile } from '../../shared/config/load';
+import { ssmConfigSource } from '../../shared/config/ssm';
 import { type Clock, type Fetch, type Logger, systemClock } from '../../shared/core/deps';
 import { ConfigError, ValidationError, describeError } from '../../shared/core/errors';
 import { lambdaLogger } from '../../shared/core/logger';
@@ -146,12 +150,7 @@ async function configSource(env: NodeJS.ProcessEnv, logger: PowertoolsLogger): P
     return async () => (await loadConfigFile(file)).ipSpace;
   }
   const parameter = required(env, 'VIGIL_CONFIG_PARAMETER');
-  const [{ ssmConfigSource }, { SSMClient }, { defaultConfig }] = await Promise.all([
-    import('../../shared/config/ssm'),
-    import('@aws-sdk/client-ssm'),
-    import('../../shared/config/load'),
-  ]);
-  const source = ssmConfigSource(new SSMClient({}), parameter);
+  const source = ssmConfigSource(createSsmClient(), parameter);
   return async () => {
     try {
       return (await source()).ipSpace;
