@@ -24,16 +24,20 @@ export class BlockList<T> {
     return this.lengths.length;
   }
 
+  /** Adds an item to the block already registered under `key`; false when there is none yet. */
+  addToKnown(key: string, item: T): boolean {
+    const known = this.byKey.get(key);
+    if (known === undefined) return false;
+    (this.items[known] as T[]).push(item);
+    return true;
+  }
+
   /**
    * Adds an item under the block `words`/`length` (`words` as from parseCidrInto: IPv4 in words[3]); items with the
    * same `key` share one block. Host bits in `words` are ignored.
    */
   add(key: string, words: ArrayLike<number>, length: number, item: T): void {
-    const known = this.byKey.get(key);
-    if (known !== undefined) {
-      (this.items[known] as T[]).push(item);
-      return;
-    }
+    if (this.addToKnown(key, item)) return;
     this.byKey.set(key, this.lengths.length);
     this.lengths.push(length);
     this.items.push([item]);
@@ -46,6 +50,40 @@ export class BlockList<T> {
       this.ends.push((start | hostMask) >>> 0);
     }
   }
+}
+
+/** Block indexes in (start, length) order. */
+function sortedOrder<T>(blocks: BlockList<T>): number[] {
+  const { w, starts: bs, lengths } = blocks;
+  const n = blocks.size;
+  if (w === 1) {
+    // start·64 + length is exact in a double: a native numeric sort of the keys, no comparator calls (this runs
+    // cold, at every Lambda start, where each JavaScript comparator call is interpreted).
+    const keys = new Float64Array(n);
+    for (let i = 0; i < n; i++) keys[i] = (bs[i] as number) * 64 + (lengths[i] as number);
+    const byKey = new Map<number, number[]>();
+    for (let i = 0; i < n; i++) {
+      const same = byKey.get(keys[i] as number);
+      if (same) same.push(i);
+      else byKey.set(keys[i] as number, [i]);
+    }
+    keys.sort();
+    const order: number[] = [];
+    for (let i = 0; i < n; i++) {
+      if (i > 0 && keys[i] === keys[i - 1]) continue;
+      for (const b of byKey.get(keys[i] as number) as number[]) order.push(b);
+    }
+    return order;
+  }
+  const order = Array.from({ length: n }, (_, i) => i);
+  return order.sort((a, b) => {
+    for (let i = 0; i < w; i++) {
+      const x = bs[a * w + i] as number;
+      const y = bs[b * w + i] as number;
+      if (x !== y) return x - y;
+    }
+    return (lengths[a] as number) - (lengths[b] as number);
+  });
 }
 
 export interface Intervals<A> {
@@ -66,17 +104,9 @@ export function buildIntervals<T, A>(
   onPush: (block: number, outer: A) => A,
   none: A,
 ): Intervals<A> {
-  const { w, starts: bs, ends: be, lengths } = blocks;
+  const { w, starts: bs, ends: be } = blocks;
   const n = blocks.size;
-  const order = Array.from({ length: n }, (_, i) => i);
-  order.sort((a, b) => {
-    for (let i = 0; i < w; i++) {
-      const x = bs[a * w + i] as number;
-      const y = bs[b * w + i] as number;
-      if (x !== y) return x - y;
-    }
-    return (lengths[a] as number) - (lengths[b] as number);
-  });
+  const order = sortedOrder(blocks);
 
   // At most one interval starts at each block start and one after each block end, plus the one at address 0.
   const out = new Uint32Array(w * (2 * n + 1)); // w words per interval start

@@ -13,30 +13,39 @@ export type IpFamily = 'ipv4' | 'ipv6';
 export function parseIPv4Range(s: string, start: number, end: number): number {
   const n = end - start;
   if (n < 7 || n > 15) return -1;
+  // Unrolled per octet: this runs for every CloudTrail record, so each character costs one load and one range test.
   let value = 0;
-  let octet = 0;
-  let digits = 0;
-  let dots = 0;
-  for (let i = start; i < end; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 46 /* . */) {
-      if (digits === 0 || dots === 3) return -1;
-      value = value * 256 + octet;
-      dots++;
-      octet = 0;
-      digits = 0;
-    } else {
-      const d = c - 48;
-      if (d < 0 || d > 9) return -1;
-      // "0" is an octet, "08" and "00" are not.
-      if (digits === 1 && octet === 0) return -1;
-      octet = octet * 10 + d;
-      if (octet > 255) return -1;
-      digits++;
+  let i = start;
+  for (let part = 0; part < 4; part++) {
+    if (i >= end) return -1;
+    let d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    let octet = d;
+    i++;
+    if (i < end) {
+      d = s.charCodeAt(i) - 48;
+      if (d >= 0 && d <= 9) {
+        // "0" is an octet, "08" and "00" are not (some parsers read them as octal).
+        if (octet === 0) return -1;
+        octet = octet * 10 + d;
+        i++;
+        if (i < end) {
+          d = s.charCodeAt(i) - 48;
+          if (d >= 0 && d <= 9) {
+            octet = octet * 10 + d;
+            if (octet > 255) return -1;
+            i++;
+          }
+        }
+      }
+    }
+    value = (value << 8) | octet;
+    if (part < 3) {
+      if (i >= end || s.charCodeAt(i) !== 46 /* . */) return -1;
+      i++;
     }
   }
-  if (digits === 0 || dots !== 3) return -1;
-  return value * 256 + octet;
+  return i === end ? value >>> 0 : -1;
 }
 
 /** Parses dotted-quad IPv4 into an unsigned 32-bit number, or -1 when `s` is not an IPv4 address. */

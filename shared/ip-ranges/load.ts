@@ -81,7 +81,7 @@ export async function fetchIpRanges(
     response = await fetch(url, {
       redirect: 'error',
       headers: {
-        'user-agent': 'vigil (+https://github.com/vigil) ip-ranges watcher',
+        'user-agent': 'vigil-ip-ranges',
         ...(options.ifNoneMatch ? { 'if-none-match': options.ifNoneMatch } : {}),
       },
       signal: AbortSignal.timeout(options.timeoutMs ?? 20_000),

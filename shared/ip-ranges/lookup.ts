@@ -129,6 +129,8 @@ export function buildIpIndex(ranges: IpRanges): IpIndex {
   const v6 = new BlockList<IpMatch>(4);
   const words = new Uint32Array(4);
   const add = (list: BlockList<IpMatch>, entry: IpMatch): void => {
+    // A CIDR shared by several services is parsed once.
+    if (list.addToKnown(entry.prefix, entry)) return;
     const r = parseCidrInto(entry.prefix, words);
     if (r < 0 || (r & v6Flag ? 'ipv6' : 'ipv4') !== entry.family) {
       throw new ValidationError(`ip-ranges ${ranges.syncToken}: invalid ${entry.family} prefix ${JSON.stringify(entry.prefix)}`);

@@ -54,6 +54,23 @@ describe('IP parsing agrees with net.isIP', () => {
     }
   });
 
+  it('on 200,000 random strings of digits and dots (the IPv4 fast path)', () => {
+    const next = rng(4);
+    const alphabet = '0123456789.0123456789.2525';
+    for (let i = 0; i < 200_000; i++) {
+      const len = 5 + Math.floor(next() * 13);
+      let s = '';
+      for (let j = 0; j < len; j++) s += alphabet[Math.floor(next() * alphabet.length)] as string;
+      if (ipVersion(s) !== isIP(s)) expect([s, ipVersion(s)]).toEqual([s, isIP(s)]);
+    }
+    // and every octet value in every position
+    for (let v = 0; v < 1000; v++) {
+      for (const s of [`${v}.1.2.3`, `1.${v}.2.3`, `1.2.${v}.3`, `1.2.3.${v}`, `0${v}.1.2.3`, `1.2.3.0${v}`]) {
+        expect([s, ipVersion(s)]).toEqual([s, isIP(s)]);
+      }
+    }
+  });
+
   it('on mutations of valid addresses', () => {
     const next = rng(7);
     const bases = ['10.20.30.40', '2600:1f18:3fff:f800::1', '::ffff:192.0.2.1', '2001:db8:0:0:1:0:0:1', 'fe80::1%eth0'];
