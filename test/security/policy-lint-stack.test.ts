@@ -3,18 +3,20 @@ import { LintReport } from '../../shared/policy/lint';
 import { runCli } from '../policy/cli-io';
 import { repoRoot } from '../support/shared-data';
 import { packagedTemplate } from '../support/template';
+import { DEPLOY_MODES } from './stack-checks';
 
 /**
- * `vigil policy lint` on vigil's own packaged stack (`serverless package`, offline): every role, trust policy and
- * resource policy the stack deploys. Nothing at or above high may remain unaccepted; the repository's
- * `.vigil-policy-allow.yaml` (and resource Metadata) hold the deliberate exceptions, each with its reason. The
- * findings below high are printed so a reviewer sees them in the test output.
+ * `vigil policy lint` on vigil's own packaged stack (`serverless package`, offline), in every deploy mode: every
+ * role, trust policy, resource policy and key policy the stack deploys. Nothing may remain unaccepted, whatever its
+ * severity (`--fail-on info`): each deliberate exception is accepted next to the statement it concerns (resource
+ * `Metadata.vigil.ignore`, with `subjects` pinning the accepted actions) and documented in docs/security.md ("The
+ * deployed stack"). The accepted findings are printed so a reviewer sees them in the test output.
  */
 describe("vigil's own CloudFormation stack", () => {
-  it('has no policy finding at or above high', { timeout: 600_000 }, async () => {
+  it.each(DEPLOY_MODES)('has no unaccepted policy finding: $name', { timeout: 600_000 }, async (mode) => {
     // Through stdin: the packaged JSON is in hand, and re-deriving its cache path could race an edit of the stack.
-    const template = JSON.stringify(await packagedTemplate());
-    const run = await runCli(['policy', 'lint', '-', '--format', 'json', '--fail-on', 'high'], repoRoot, template);
+    const template = JSON.stringify(await packagedTemplate(mode.params));
+    const run = await runCli(['policy', 'lint', '-', '--format', 'json', '--fail-on', 'info'], repoRoot, template);
     const report = LintReport.parse(JSON.parse(run.stdout));
     expect(report.errors).toEqual([]);
     expect(report.summary.policies).toBeGreaterThan(0);
@@ -22,10 +24,11 @@ describe("vigil's own CloudFormation stack", () => {
     const describe = (f: (typeof report.findings)[number]): string =>
       `${f.severity.padEnd(8)} ${f.ruleId.padEnd(28)} ${f.resource} ${f.path}${f.statementIndex !== null ? ` Statement[${f.statementIndex}]` : ''}: ${f.message}` +
       (f.suppressed ? ` [accepted: ${f.suppressed.reason}]` : '');
-    console.info(`vigil policy lint on the packaged stack: ${report.summary.policies} policies\n${report.findings.map(describe).join('\n') || '(no findings)'}`);
+    console.info(`vigil policy lint on the packaged stack (${mode.name}): ${report.summary.policies} policies\n${report.findings.map(describe).join('\n') || '(no findings)'}`);
 
-    const failing = report.findings.filter((f) => !f.suppressed && ['high', 'critical'].includes(f.severity));
-    expect(failing.map(describe)).toEqual([]);
+    expect(report.findings.filter((f) => !f.suppressed).map(describe)).toEqual([]);
+    // Accepted only below medium: a medium or worse finding is fixed, not accepted.
+    expect(report.findings.filter((f) => !['info', 'low'].includes(f.severity)).map(describe)).toEqual([]);
     expect(run.code).toBe(0);
   });
 });

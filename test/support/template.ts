@@ -39,13 +39,22 @@ async function inputsHash(): Promise<string> {
   return hash.digest('hex').slice(0, 16);
 }
 
+/** Stage parameters of a deploy mode, as `--param="name=value"` would give them (e.g. an existing CloudTrail bucket). */
+export type StackParams = Readonly<Record<string, string>>;
+
+const paramsSuffix = (params: StackParams): string => {
+  const entries = Object.entries(params).sort(([a], [b]) => a.localeCompare(b));
+  return entries.length === 0 ? '' : `-${createHash('sha256').update(JSON.stringify(entries)).digest('hex').slice(0, 12)}`;
+};
+
 /**
  * Runs `serverless package` offline (no AWS credentials) once per change of the stack's inputs and returns the
  * generated CloudFormation. Test files share the result through a cache directory, so the package step runs once
- * per `npm test` even though test files run in separate processes.
+ * per `npm test` even though test files run in separate processes. `params` packages another deploy mode (cached
+ * separately); without them, the default mode.
  */
-export async function packagedTemplate(): Promise<CfnTemplate> {
-  const dir = path.join(repoRoot, '.cache', 'template', await inputsHash());
+export async function packagedTemplate(params: StackParams = {}): Promise<CfnTemplate> {
+  const dir = path.join(repoRoot, '.cache', 'template', `${await inputsHash()}${paramsSuffix(params)}`);
   const file = path.join(dir, 'cloudformation-template-update-stack.json');
   const lock = `${dir}.lock`;
   for (let i = 0; !existsSync(file); i++) {
@@ -62,7 +71,8 @@ export async function packagedTemplate(): Promise<CfnTemplate> {
       // Prove packaging needs no AWS access: no credentials reach the child process.
       const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
       for (const key of Object.keys(env)) if (key.startsWith('AWS_')) delete env[key];
-      await run('npx', ['serverless', 'package', '--stage', 'test', '--package', out], {
+      const paramArgs = Object.entries(params).map(([name, value]) => `--param=${name}=${value}`);
+      await run('npx', ['serverless', 'package', '--stage', 'test', ...paramArgs, '--package', out], {
         cwd: repoRoot,
         env,
         maxBuffer: 64 * 1024 * 1024,

@@ -112,8 +112,8 @@ describe('CloudTrail delivery path in the packaged template', () => {
     expect(byAction('s3:PutObject')).toEqual([]);
     expect(byAction('sqs:ReceiveMessage').map((s) => s.Resource)).toEqual([[{ 'Fn::GetAtt': ['CloudTrailQueue', 'Arn'] }]]);
     expect(JSON.stringify(byAction('ssm:GetParameter').map((s) => s.Resource))).toContain('parameter/vigil/test/config');
-    // No other function's role grants anything on the CloudTrail queue or bucket. (The framework's default role,
-    // which no function uses, lists every SQS event source; it is not checked.)
+    // No other function's role grants anything on the CloudTrail queue or bucket. (The framework's default role, which
+    // listed every SQS event source, is not deployed: infra/plugins/no-default-role.cjs, test/security.)
     for (const [, fn] of resourcesOfType(t, 'AWS::Lambda::Function')) {
       const roleId = (fn.Properties!.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
       if (roleId === 'CloudtrailIngestIamRoleLambdaExecution') continue;

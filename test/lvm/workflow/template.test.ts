@@ -113,7 +113,16 @@ describe('migration resources in the packaged stack', () => {
       MIGRATION_ALLOWED_VOLUME_TYPES: 'gp3,gp2,io2',
     });
     const notify = statementsOf(template.Resources.MigrationNotifyIamRoleLambdaExecution).filter((s) => !actions(s).every((a) => a.startsWith('logs:')));
-    expect(notify).toEqual([{ Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'AlertsTopic' } }]);
+    expect(notify).toEqual([
+      { Effect: 'Allow', Action: ['sns:Publish'], Resource: { Ref: 'AlertsTopic' } },
+      // The alerts topic is encrypted with the stack's key: a data key for the publish, only through SNS.
+      {
+        Effect: 'Allow',
+        Action: ['kms:GenerateDataKey', 'kms:Decrypt'],
+        Resource: { 'Fn::GetAtt': ['AlertsTopicKey', 'Arn'] },
+        Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'sns.${AWS::Region}.amazonaws.com' } } },
+      },
+    ]);
   });
 
   it('needs no AWS call to package: no ${aws:…} in the migration resources', () => {
