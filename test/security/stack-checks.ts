@@ -23,6 +23,14 @@ export interface DeployMode {
 }
 
 const KMS_KEY = 'arn:aws:kms:us-east-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+const LOG_ARCHIVE_KMS_KEY = 'arn:aws:kms:us-east-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+
+/** The existing-bucket mode (an organization's log archive in another account); test/functions/cloudtrail-ingest too. */
+export const EXISTING_BUCKET_PARAMS: StackParams = {
+  cloudTrailBucket: 'org-trail-logs',
+  cloudTrailBucketAccount: '210987654321',
+  cloudTrailKmsKeyArn: LOG_ARCHIVE_KMS_KEY,
+};
 
 export const DEPLOY_MODES: DeployMode[] = [
   { name: 'default (new bucket and trail)', params: {}, createsTrail: true, cloudTrailRetentionDays: 365, logRetentionDays: 90 },
@@ -37,9 +45,9 @@ export const DEPLOY_MODES: DeployMode[] = [
   },
   {
     name: 'existing bucket in another account',
-    params: { cloudTrailBucket: 'org-trail-logs', cloudTrailBucketAccount: '210987654321', cloudTrailKmsKeyArn: KMS_KEY },
+    params: EXISTING_BUCKET_PARAMS,
     createsTrail: false,
-    kmsKeyArn: KMS_KEY,
+    kmsKeyArn: LOG_ARCHIVE_KMS_KEY,
     cloudTrailRetentionDays: 365,
     logRetentionDays: 90,
   },

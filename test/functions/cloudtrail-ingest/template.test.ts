@@ -1,11 +1,6 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { promisify } from 'node:util';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { EXISTING_BUCKET_PARAMS } from '../../security/stack-checks';
 import { type CfnResource, type CfnTemplate, packagedTemplate, resourcesOfType } from '../../support/template';
-import { repoRoot } from '../../support/shared-data';
 
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown; Condition?: Record<string, unknown> };
 
@@ -124,41 +119,20 @@ describe('CloudTrail delivery path in the packaged template', () => {
 
 describe('CloudTrail delivery path with an existing bucket', () => {
   it('packages with --param cloudTrailBucket: no bucket or trail created, queue policy for that bucket, notification output', async () => {
-    const out = await mkdtemp(path.join(tmpdir(), 'vigil-ct-existing-'));
-    try {
-      const env: NodeJS.ProcessEnv = { ...process.env, CI: 'true' };
-      for (const key of Object.keys(env)) if (key.startsWith('AWS_')) delete env[key];
-      await promisify(execFile)(
-        'npx',
-        [
-          'serverless',
-          'package',
-          '--stage',
-          'test',
-          '--param=cloudTrailBucket=org-trail-logs',
-          '--param=cloudTrailBucketAccount=210987654321',
-          '--param=cloudTrailKmsKeyArn=arn:aws:kms:us-east-1:210987654321:key/1234abcd-12ab-34cd-56ef-1234567890ab',
-          '--package',
-          out,
-        ],
-        { cwd: repoRoot, env, maxBuffer: 64 * 1024 * 1024 },
-      );
-      const t = JSON.parse(await readFile(path.join(out, 'cloudformation-template-update-stack.json'), 'utf8')) as CfnTemplate;
-      expect(t.Conditions!.CreateCloudTrailBucket).toEqual({ 'Fn::Equals': ['org-trail-logs', ''] });
-      const condition = JSON.stringify(
-        (t.Resources.CloudTrailQueuePolicy!.Properties!.PolicyDocument as { Statement: Statement[] }).Statement[0]!.Condition,
-      );
-      expect(condition).toContain('arn:${AWS::Partition}:s3:::org-trail-logs');
-      expect(condition).toContain('210987654321');
-      expect(JSON.stringify(t.Outputs!.CloudTrailBucketNotification)).toContain('s3:ObjectCreated:*');
-      expect(t.Resources.CloudTrailKmsDecryptPolicy).toMatchObject({
-        Condition: 'HasCloudTrailKmsKey',
-        Properties: { Roles: [{ Ref: 'CloudtrailIngestIamRoleLambdaExecution' }] },
-      });
-      const fnEnv = (t.Resources.CloudtrailIngestLambdaFunction!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
-      expect(fnEnv.CLOUDTRAIL_BUCKET).toBe('org-trail-logs');
-    } finally {
-      await rm(out, { recursive: true, force: true });
-    }
+    // The same deploy mode the security tests check (shared packaging cache).
+    const t = await packagedTemplate(EXISTING_BUCKET_PARAMS);
+    expect(t.Conditions!.CreateCloudTrailBucket).toEqual({ 'Fn::Equals': ['org-trail-logs', ''] });
+    const condition = JSON.stringify(
+      (t.Resources.CloudTrailQueuePolicy!.Properties!.PolicyDocument as { Statement: Statement[] }).Statement[0]!.Condition,
+    );
+    expect(condition).toContain('arn:${AWS::Partition}:s3:::org-trail-logs');
+    expect(condition).toContain('210987654321');
+    expect(JSON.stringify(t.Outputs!.CloudTrailBucketNotification)).toContain('s3:ObjectCreated:*');
+    expect(t.Resources.CloudTrailKmsDecryptPolicy).toMatchObject({
+      Condition: 'HasCloudTrailKmsKey',
+      Properties: { Roles: [{ Ref: 'CloudtrailIngestIamRoleLambdaExecution' }] },
+    });
+    const fnEnv = (t.Resources.CloudtrailIngestLambdaFunction!.Properties!.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(fnEnv.CLOUDTRAIL_BUCKET).toBe('org-trail-logs');
   }, 300_000);
 });
