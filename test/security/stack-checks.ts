@@ -36,7 +36,14 @@ export const DEPLOY_MODES: DeployMode[] = [
   { name: 'default (new bucket and trail)', params: {}, createsTrail: true, cloudTrailRetentionDays: 365, logRetentionDays: 90 },
   {
     name: 'organization trail with SSE-KMS logs',
-    params: { cloudTrailOrganizationId: 'o-a1b2c3d4e5', cloudTrailKmsKeyArn: KMS_KEY, cloudTrailRetentionDays: '400', logRetentionDays: '30' },
+    // Every optional key and retention param set, so the conditional policies are checked too.
+    params: {
+      cloudTrailOrganizationId: 'o-a1b2c3d4e5',
+      cloudTrailKmsKeyArn: KMS_KEY,
+      cloudTrailRetentionDays: '400',
+      logRetentionDays: '30',
+      slackSecretKmsKeyArn: KMS_KEY,
+    },
     createsTrail: true,
     organizationId: 'o-a1b2c3d4e5',
     kmsKeyArn: KMS_KEY,

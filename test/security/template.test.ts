@@ -74,13 +74,15 @@ describe('the stack across deploy modes', () => {
     expect(Object.keys(STAR_ONLY_ACTIONS).filter((a) => !docs.includes(a))).toEqual([]);
   });
 
-  it('the modes differ where they should: bucket and trail, organization prefix, KMS key', () => {
+  it('the modes differ where they should: bucket and trail, organization trail, KMS keys', () => {
     const [plain, org, existing] = DEPLOY_MODES.map((m) => template(m.name));
     expect(plain!.Resources.CloudTrailTrail?.Properties?.IsOrganizationTrail).toBe(false);
     expect(org!.Resources.CloudTrailTrail?.Properties?.IsOrganizationTrail).toBe(true);
     expect(existing!.Resources.CloudTrailBucket).toBeUndefined();
     expect(existing!.Resources.CloudTrailKmsDecryptPolicy).toBeDefined();
     expect(plain!.Resources.CloudTrailKmsDecryptPolicy).toBeUndefined();
+    // The conditional policies are deployed (and so checked) in at least one mode.
+    expect(org!.Resources.AlertNotifierSlackSecretKeyPolicy).toBeDefined();
   });
 });
 
