@@ -84,6 +84,12 @@ describe('the stack across deploy modes', () => {
     // The conditional policies are deployed (and so checked) in at least one mode.
     expect(org!.Resources.AlertNotifierSlackSecretKeyPolicy).toBeDefined();
   });
+
+  it('deploys every resource of the template in at least one mode (no conditional resource escapes the checks)', async () => {
+    const all = Object.keys((await packagedTemplate(DEPLOY_MODES[0]!.params)).Resources);
+    const checked = new Set(DEPLOY_MODES.flatMap((mode) => Object.keys(template(mode.name).Resources)));
+    expect(all.filter((id) => !checked.has(id))).toEqual([]);
+  });
 });
 
 /**
