@@ -90,8 +90,11 @@ export interface Intervals<A> {
   /** Interval i covers [starts[i], starts[i+1]) (w words per start); starts[0] is address 0. */
   starts: Uint32Array;
   answers: A[];
-  /** buckets[b] = the interval containing the first address whose top 16 bits are b; buckets[65536] = the last. */
-  buckets: Uint32Array;
+  /**
+   * buckets[b] = the interval containing the first address whose top 16 bits are b; buckets[65536] = the last.
+   * 16-bit entries while the intervals fit (they do by far for AWS's ranges): half the cache footprint.
+   */
+  buckets: Uint16Array | Uint32Array;
 }
 
 /**
@@ -184,7 +187,7 @@ export function buildIntervals<T, A>(
     for (let i = 1; i < w && exact; i++) exact = flat[o + i] === 0;
     return (top >>> 16) + (exact ? 0 : 1);
   };
-  const buckets = new Uint32Array(65537);
+  const buckets = count <= 0x10000 ? new Uint16Array(65537) : new Uint32Array(65537);
   for (let k = 0; k < count; k++) {
     const from = firstBucket(k);
     const to = firstBucket(k + 1);

@@ -47,10 +47,10 @@ const byServiceThenRegion = (a: IpMatch, b: IpMatch): number =>
 class IntervalLookup<A> {
   private readonly s4: Uint32Array;
   private readonly a4: A[];
-  private readonly b4: Uint32Array;
+  private readonly b4: Uint16Array | Uint32Array;
   private readonly s6: Uint32Array;
   private readonly a6: A[];
-  private readonly b6: Uint32Array;
+  private readonly b6: Uint16Array | Uint32Array;
   private readonly words = new Uint32Array(4);
 
   constructor(
