@@ -167,6 +167,17 @@ describe('buildCidrSet', () => {
     expect(buildCidrSet([]).contains('1.2.3.4')).toBe(false);
   });
 
+  it('stays exact past 65,536 intervals (32-bit first-level table)', () => {
+    // 40,000 disjoint /32s, every other address of 10.0.0.0/15: 80,001 intervals.
+    const cidrs = Array.from({ length: 40_000 }, (_, i) => formatIPv4((0x0a000000 + 2 * i) >>> 0));
+    const big = buildCidrSet(cidrs);
+    for (const i of [0, 1, 2, 39_999, 12_345]) {
+      expect(big.contains(formatIPv4((0x0a000000 + 2 * i) >>> 0))).toBe(true);
+      expect(big.contains(formatIPv4((0x0a000000 + 2 * i + 1) >>> 0))).toBe(false);
+    }
+    expect(big.contains('10.1.56.128')).toBe(false);
+  });
+
   it('rejects an invalid CIDR with a ValidationError naming it', () => {
     expect(() => buildCidrSet(['10.0.0.0/8', '10.0.0.0/33'])).toThrow(ValidationError);
     expect(() => buildCidrSet(['10.0.0.0/33'])).toThrow(/"10\.0\.0\.0\/33"/);
