@@ -21,8 +21,9 @@ import path from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
 import { readCloudTrailLog } from '../shared/cloudtrail/reader';
+import type { CloudTrailRecord } from '../shared/cloudtrail/record';
 import type { GeneratedLog } from './data';
-import { type Log, type Summary, collectGarbage, hasCommand, interleave, nodeBin, pairedRatio, repoRoot, round, runChild, summarize } from './lib';
+import { type Log, type Summary, collectGarbage, hasCommand, interleave, median, nodeBin, pairedRatio, repoRoot, round, runChild, summarize } from './lib';
 import { buildEngine, loadDetection, loadIpIndex, scanFile } from './vigil-setup';
 
 export const INGEST_TARGET_RATIO = 1.25;
@@ -32,6 +33,8 @@ export interface IngestOptions {
   rounds: number;
   configFile: string;
   ipRangesFile: string;
+  /** Also time the engine alone over pre-parsed records, with no rules, all rules and each rule alone. */
+  ruleCosts?: boolean;
   /** Instruction counts under callgrind over this (smaller) file; omitted: not measured. */
   callgrind?: { input: GeneratedLog; childBundle: string };
 }
@@ -60,6 +63,19 @@ export interface IngestResults {
   throughput: { recordsPerSecond: number; recordsPerCpuSecond: number; uncompressedMBPerCpuSecond: number; floorRecordsPerCpuSecond: number };
   target: { ratio: number; met: boolean; judgedOn: 'cpu' };
   callgrind?: CallgrindResults;
+  engine?: EngineCosts;
+}
+
+/**
+ * The engine alone (records parsed beforehand, so no gunzip or JSON.parse): CPU ms over the whole file with no rule
+ * (the per-record context and dispatch), with all rules, and each rule alone minus the no-rule run. Rules share
+ * lazily computed context (actor, source, enrichment), so the parts add up to more than the whole.
+ */
+export interface EngineCosts {
+  repeats: number;
+  noRulesMs: number;
+  allRulesMs: number;
+  perRule: { ruleId: string; ms: number; matches: number }[];
 }
 
 export interface CallgrindResults {
@@ -155,10 +171,49 @@ export async function runIngestBench(input: GeneratedLog, options: IngestOptions
     },
     target: { ratio: INGEST_TARGET_RATIO, met: ratio.cpu <= INGEST_TARGET_RATIO, judgedOn: 'cpu' },
   };
+  if (options.ruleCosts) result.engine = await engineCosts(input, config, ipIndex, setup.registered, log);
   if (options.callgrind) {
     result.callgrind = await callgrindIngest(options.callgrind.input, options.callgrind.childBundle, options, log);
   }
   return result;
+}
+
+async function engineCosts(
+  input: GeneratedLog,
+  config: Awaited<ReturnType<typeof loadDetection>>,
+  ipIndex: ReturnType<typeof loadIpIndex>,
+  ruleIds: string[],
+  log: Log,
+): Promise<EngineCosts> {
+  const records: CloudTrailRecord[] = [];
+  await readCloudTrailLog(createReadStream(input.file, { highWaterMark: 256 * 1024 }), { name: input.file, onRecord: (r) => records.push(r) });
+  const account = input.key.split('/')[1] ?? '';
+  const repeats = 3;
+  const time = (only: readonly string[] | undefined): { ms: number; matches: number } => {
+    const { engine } = buildEngine(config, ipIndex, only);
+    const runs: number[] = [];
+    let matches = 0;
+    for (let i = 0; i < repeats; i++) {
+      collectGarbage();
+      const c0 = process.cpuUsage();
+      const run = engine.beginFile({ key: input.key, account });
+      for (let r = 0; r < records.length; r++) run.evaluate(records[r]!);
+      matches = run.finish().stats.matches;
+      const c = process.cpuUsage(c0);
+      runs.push((c.user + c.system) / 1000);
+    }
+    return { ms: median(runs), matches };
+  };
+  log(`engine alone: ${records.length.toLocaleString('en')} parsed records, no rules / all rules / each of ${ruleIds.length} rules alone …`);
+  const none = time([]);
+  const all = time(undefined);
+  const perRule = ruleIds
+    .map((ruleId) => {
+      const t = time([ruleId]);
+      return { ruleId, ms: round(Math.max(0, t.ms - none.ms)), matches: t.matches };
+    })
+    .sort((a, b) => b.ms - a.ms);
+  return { repeats, noRulesMs: round(none.ms), allRulesMs: round(all.ms), perRule };
 }
 
 /** Instructions executed by one child run under callgrind (all threads), from its "Collected" summary line. */

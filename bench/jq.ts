@@ -5,7 +5,9 @@
  * (that is how people use it); its CPU time is the pipeline's (gzip + jq, from GNU time), vigil's is its process's.
  * The match counts of both sides are reported per rule, so the reader can see they look for the same things.
  */
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
 import type { GeneratedLog } from './data';
 import { type Log, type Summary, benchDir, collectGarbage, hasCommand, median, repoRoot, round, runChild, summarize, timed } from './lib';
 import { buildEngine, loadDetection, loadIpIndex, scanFile } from './vigil-setup';
@@ -29,6 +31,13 @@ export interface JqResults {
   jq: { wallMs: Summary; cpuMs: Summary };
   vigilAllRules: { wallMs: Summary; cpuMs: Summary; rules: number };
   vigilFiveRules: { wallMs: Summary; cpuMs: Summary };
+  /** gunzip + JSON.parse of the whole file (benchmark 1's floor), in the same rounds. */
+  floor: { wallMs: Summary; cpuMs: Summary };
+  /**
+   * jq / floor: the most any engine that JSON.parses every record can gain over jq on this machine (the floor does
+   * nothing but decompress and parse).
+   */
+  ceiling: { wall: number; cpu: number };
   /** jq time / vigil (all rules) time, median of per-round ratios. */
   ratio: { wall: number; cpu: number };
   ratioFiveRules: { wall: number; cpu: number };
@@ -64,6 +73,7 @@ export async function runJqBench(input: GeneratedLog, options: JqOptions): Promi
   const jqRuns: { wallMs: number; cpuMs: number }[] = [];
   const allRuns: { wallMs: number; cpuMs: number }[] = [];
   const fiveRuns: { wallMs: number; cpuMs: number }[] = [];
+  const floorRuns: { wallMs: number; cpuMs: number }[] = [];
   let jqOut = '';
   let vigilFive: Awaited<ReturnType<typeof scanFile>> | undefined;
   log(`jq: ${version}, ${options.rounds} rounds over ${(input.bytes / 1e6).toFixed(0)} MB`);
@@ -84,7 +94,10 @@ export async function runJqBench(input: GeneratedLog, options: JqOptions): Promi
         const f = await timed(() => scanFile(five.engine, input.file, input.key, account));
         vigilFive = f.value;
         fiveRuns.push(f.timing);
-        log(`  round ${r + 1} vigil: all rules ${timing.wallMs.toFixed(0)} ms wall, ${timing.cpuMs.toFixed(0)} ms CPU; five rules ${f.timing.cpuMs.toFixed(0)} ms CPU`);
+        collectGarbage();
+        const fl = await timed(() => (JSON.parse(gunzipSync(readFileSync(input.file)).toString('utf8')) as { Records: unknown[] }).Records.length);
+        floorRuns.push(fl.timing);
+        log(`  round ${r + 1} vigil: all rules ${timing.wallMs.toFixed(0)} ms wall, ${timing.cpuMs.toFixed(0)} ms CPU; five rules ${f.timing.cpuMs.toFixed(0)} ms CPU; floor ${fl.timing.cpuMs.toFixed(0)} ms CPU`);
       },
     ];
     if (r % 2) steps.reverse();
@@ -114,6 +127,8 @@ export async function runJqBench(input: GeneratedLog, options: JqOptions): Promi
     jq: sum(jqRuns),
     vigilAllRules: { ...sum(allRuns), rules: all.active.length },
     vigilFiveRules: sum(fiveRuns),
+    floor: sum(floorRuns),
+    ceiling: ratioOf(jqRuns, floorRuns),
     ratio,
     ratioFiveRules: ratioOf(jqRuns, fiveRuns),
     matches,

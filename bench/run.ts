@@ -51,6 +51,7 @@ const childBundle = await bundleChild();
 const ingest = await runIngestBench(small, {
   log,
   rounds: smoke ? 2 : 7,
+  ruleCosts: !smoke,
   configFile,
   ipRangesFile,
   ...(tiny ? { callgrind: { input: tiny, childBundle } } : {}),
