@@ -7,6 +7,7 @@
  *                                      bench/out/results.smoke.json (CI checks its shape, never its timings)
  *   … -- --out FILE                    write the results elsewhere (and leave the README alone)
  *   … -- --no-callgrind                skip the instruction counts under valgrind (full run)
+ *   node bin/run-ts.mjs bench/run.ts --render    re-render the summary and the README block from bench/results.json
  *
  * Progress goes to stderr; the summary table to stdout.
  */
@@ -22,11 +23,22 @@ import { runIngestBench } from './ingest';
 import { runJqBench } from './jq';
 import { benchDir, describeMachine, outDir, repoRoot, round } from './lib';
 import { runMemoryBench } from './memory';
-import { renderReadmeBlock, replaceReadmeBlock, summarize } from './readme';
+import { type Sections, renderReadmeBlock, replaceReadmeBlock, summarize } from './readme';
 import { BenchResults } from './results-schema';
 import { exampleConfigFile } from './vigil-setup';
 
 const args = process.argv.slice(2);
+
+// `--render`: only re-render the README block from bench/results.json (after a change to the README's layout).
+if (args.includes('--render')) {
+  const file = path.join(benchDir, 'results.json');
+  const saved = BenchResults.parse(JSON.parse(readFileSync(file, 'utf8')));
+  saved.summary = summarize(saved as unknown as Sections);
+  writeFileSync(file, `${JSON.stringify(saved, null, 2)}\n`);
+  const readme = path.join(benchDir, 'README.md');
+  writeFileSync(readme, replaceReadmeBlock(readFileSync(readme, 'utf8'), renderReadmeBlock(saved, saved as unknown as Sections)));
+  process.exit(0);
+}
 const smoke = args.includes('--smoke');
 const outArg = args.indexOf('--out');
 const outFile = outArg >= 0 ? path.resolve(args[outArg + 1] ?? '') : smoke ? path.join(outDir, 'results.smoke.json') : path.join(benchDir, 'results.json');
