@@ -15,8 +15,8 @@ import { createSsmClient } from '../../shared/aws/ssm';
 import type { VigilConfig } from '../../shared/config/schema';
 import { ssmConfigSource } from '../../shared/config/ssm';
 import { type Clock, type Fetch, type Logger, systemClock } from '../../shared/core/deps';
-import { ConfigError, ValidationError, describeError } from '../../shared/core/errors';
-import { lambdaLogger } from '../../shared/core/logger';
+import { ValidationError, describeError, requiredEnv } from '../../shared/core/errors';
+import { asVigilLogger, lambdaLogger } from '../../shared/core/logger';
 
 /**
  * alert-notifier: alerts topic → SQS → this function → Slack.
@@ -165,31 +165,10 @@ export function createHandler(deps: NotifierHandlerDeps) {
   };
 }
 
-/**
- * Powertools' Logger is structurally not our `Logger` (its extra arguments are a rest tuple), so adapt it; the
- * structured keys still come out as top-level JSON fields.
- */
-function adaptLogger(pt: ReturnType<typeof lambdaLogger>): NotifierHandlerDeps['logger'] {
-  type Extra = Record<string, unknown> | Error | undefined;
-  const call = (fn: (m: string, ...rest: never[]) => void, message: string, extra: Extra) =>
-    extra === undefined ? fn.call(pt, message) : fn.call(pt, message, extra as never);
-  return {
-    debug: (m, e) => call(pt.debug, m, e),
-    info: (m, e) => call(pt.info, m, e),
-    warn: (m, e) => call(pt.warn, m, e),
-    error: (m, e) => call(pt.error, m, e),
-    addContext: (context) => pt.addContext(context),
-  };
-}
-
 /** The deployed composition: clients from the environment, created once per container on first use. */
 function fromEnvironment(env: NodeJS.ProcessEnv = process.env): NotifierHandlerDeps {
-  const required = (name: string): string => {
-    const value = env[name];
-    if (!value) throw new ConfigError(`environment variable ${name} is not set`);
-    return value;
-  };
-  const logger = adaptLogger(lambdaLogger('alert-notifier'));
+  const required = (name: string): string => requiredEnv(env, name);
+  const logger = asVigilLogger(lambdaLogger('alert-notifier'));
   const ssm = createSsmClient();
   const provider = new SSMProvider({ awsSdkV3Client: ssm });
   const tableName = env.STATE_TABLE_NAME;

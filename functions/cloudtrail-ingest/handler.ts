@@ -14,11 +14,11 @@ import { createSsmClient } from '../../shared/aws/ssm';
 import { type IngestOutcome, ingestObject } from '../../shared/cloudtrail/ingest';
 import { parseQueueMessage } from '../../shared/cloudtrail/notification';
 import type { DetectionConfig } from '../../shared/config/detection';
-import { defaultConfig, loadConfigFile } from '../../shared/config/load';
+import { loadConfigFile } from '../../shared/config/load';
 import { ssmConfigSource } from '../../shared/config/ssm';
 import type { Logger } from '../../shared/core/deps';
-import { ConfigError, ValidationError, describeError } from '../../shared/core/errors';
-import { lambdaLogger } from '../../shared/core/logger';
+import { ConfigError, ValidationError, describeError, requiredEnv } from '../../shared/core/errors';
+import { asVigilLogger, lambdaLogger } from '../../shared/core/logger';
 import { type IpIndex, buildIpIndex } from '../../shared/ip-ranges/lookup';
 import { readLatestSnapshot } from '../../shared/ip-ranges/store';
 import { type Engine, createEngine } from '../../shared/rules/engine/engine';
@@ -44,21 +44,8 @@ export interface HandlerDeps {
 
 const IP_INDEX_RETRY_MS = 15 * 60 * 1000;
 
-/** vigil's Logger on top of Powertools' (whose variadic signature TypeScript does not match to ours directly). */
-function domainLogger(l: PowertoolsLogger): Logger {
-  type Extra = Record<string, unknown> | Error | undefined;
-  const call = (fn: (m: string, ...x: [] | [Error]) => void, m: string, extra: Extra) =>
-    extra === undefined ? fn.call(l, m) : fn.call(l, m, extra as Error);
-  return {
-    debug: (m, e) => call(l.debug, m, e),
-    info: (m, e) => call(l.info, m, e),
-    warn: (m, e) => call(l.warn, m, e),
-    error: (m, e) => call(l.error, m, e),
-  };
-}
-
 export function makeHandler(deps: HandlerDeps) {
-  const logger = domainLogger(deps.logger);
+  const logger = asVigilLogger(deps.logger);
   // Loaded once per container; when there was none (no snapshot yet, S3 unavailable), tried again after a while
   // rather than for the container's whole life.
   let ipIndex: { value: Promise<IpIndex | undefined>; at: number } | undefined;
@@ -144,41 +131,15 @@ export function makeHandler(deps: HandlerDeps) {
   return middy(base).use(injectLambdaContext(deps.logger, { resetKeys: true }));
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
-  return value;
-}
-
-/** Whether `name` is the error or one of its causes (Powertools wraps the SDK's ParameterNotFound in GetParameterError). */
-function causedBy(err: unknown, name: string): boolean {
-  for (let e: unknown = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e.name === name) return true;
-  }
-  return false;
-}
-
 /** Configuration: a local file (VIGIL_CONFIG_FILE, local runs) or the SSM parameter, cached across invocations. */
 async function configSource(env: NodeJS.ProcessEnv, logger: Logger): Promise<() => Promise<DetectionConfig>> {
   if (env.VIGIL_CONFIG_FILE) {
     const file = env.VIGIL_CONFIG_FILE;
     return async () => (await loadConfigFile(file)).detection;
   }
-  const parameter = required(env, 'VIGIL_CONFIG_PARAMETER');
-  const source = ssmConfigSource(createSsmClient(), parameter);
-  const defaults = defaultConfig().detection;
-  return async () => {
-    try {
-      return (await source()).detection;
-    } catch (err) {
-      // No parameter yet is a normal first deployment: rules that need no configuration run with the defaults.
-      if (err instanceof ConfigError && causedBy(err, 'ParameterNotFound')) {
-        logger.warn('configuration parameter not found; using the default detection settings', { parameter });
-        return defaults;
-      }
-      throw err;
-    }
-  };
+  // No parameter yet is a normal first deployment: rules that need no configuration run with the defaults.
+  const source = ssmConfigSource(createSsmClient(), requiredEnv(env, 'VIGIL_CONFIG_PARAMETER'), { defaultsWhenMissing: logger });
+  return async () => (await source()).detection;
 }
 
 /** The newest ip-ranges snapshot the IP-space function stored, as a lookup index; undefined when there is none. */
@@ -207,7 +168,7 @@ function ipIndexSource(env: NodeJS.ProcessEnv, s3: S3Like, logger: Logger): () =
 /** The production composition: clients and settings from the environment, created once per container. */
 export async function handlerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): Promise<HandlerDeps> {
   const powertools = lambdaLogger('vigil-cloudtrail');
-  const logger = domainLogger(powertools);
+  const logger = asVigilLogger(powertools);
   const s3 = createS3Client(env);
   const publisher: HandlerDeps['publisher'] =
     env.VIGIL_ALERTS === 'log'
@@ -218,8 +179,8 @@ export async function handlerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): 
           },
         }
       : createOncePublisher({
-          sink: { sns: createSnsClient(), topicArn: required(env, 'ALERTS_TOPIC_ARN') },
-          persistence: stateTablePersistence(required(env, 'STATE_TABLE_NAME'), createDynamoClient()),
+          sink: { sns: createSnsClient(), topicArn: requiredEnv(env, 'ALERTS_TOPIC_ARN') },
+          persistence: stateTablePersistence(requiredEnv(env, 'STATE_TABLE_NAME'), createDynamoClient()),
         });
   return {
     logger: powertools,

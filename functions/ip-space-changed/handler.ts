@@ -16,11 +16,11 @@ import { createSnsClient } from '../../shared/aws/sns';
 // its re-exports, which pulled every SSM command and schema into the zip (~110 KB minified; bench/README.md).
 import { createSsmClient } from '../../shared/aws/ssm';
 import type { IpSpaceConfig } from '../../shared/config/ip-space';
-import { defaultConfig, formatZodIssues, loadConfigFile } from '../../shared/config/load';
+import { formatZodIssues, loadConfigFile } from '../../shared/config/load';
 import { ssmConfigSource } from '../../shared/config/ssm';
 import { type Clock, type Fetch, type Logger, systemClock } from '../../shared/core/deps';
-import { ConfigError, ValidationError, describeError } from '../../shared/core/errors';
-import { lambdaLogger } from '../../shared/core/logger';
+import { ConfigError, ValidationError, describeError, requiredEnv } from '../../shared/core/errors';
+import { asVigilLogger, lambdaLogger } from '../../shared/core/logger';
 import { AWS_IP_SPACE_TOPIC_ARN, parseIpSpaceChangedMessage } from '../../shared/ip-ranges/notification';
 import { type SyncResult, type SyncTrigger, syncIpRanges } from '../../shared/ip-ranges/sync';
 
@@ -72,21 +72,8 @@ export interface HandlerDeps {
 
 const ALERT_RECORD_TTL_SECONDS = 30 * 24 * 3600;
 
-/** vigil's Logger on top of Powertools' (whose variadic signature TypeScript does not match to ours directly). */
-function domainLogger(l: PowertoolsLogger): Logger {
-  type Extra = Record<string, unknown> | Error | undefined;
-  const call = (fn: (m: string, ...x: [] | [Error]) => void, m: string, extra: Extra) =>
-    extra === undefined ? fn.call(l, m) : fn.call(l, m, extra as Error);
-  return {
-    debug: (m, e) => call(l.debug, m, e),
-    info: (m, e) => call(l.info, m, e),
-    warn: (m, e) => call(l.warn, m, e),
-    error: (m, e) => call(l.error, m, e),
-  };
-}
-
 export function makeHandler(deps: HandlerDeps) {
-  const logger = domainLogger(deps.logger);
+  const logger = asVigilLogger(deps.logger);
   const idempotency = new IdempotencyConfig({ eventKeyJmesPath: 'id', expiresAfterSeconds: ALERT_RECORD_TTL_SECONDS });
   const publish: (alert: Alert) => Promise<void> =
     deps.alerts.mode === 'sns'
@@ -137,32 +124,15 @@ export function makeHandler(deps: HandlerDeps) {
   return middy(base).use(injectLambdaContext(deps.logger, { resetKeys: true }));
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
-  return value;
-}
-
 /** Configuration: a local file (VIGIL_CONFIG_FILE, for local runs) or the SSM parameter, cached across invocations. */
-async function configSource(env: NodeJS.ProcessEnv, logger: PowertoolsLogger): Promise<() => Promise<IpSpaceConfig>> {
+async function configSource(env: NodeJS.ProcessEnv, logger: Logger): Promise<() => Promise<IpSpaceConfig>> {
   if (env.VIGIL_CONFIG_FILE) {
     const file = env.VIGIL_CONFIG_FILE;
     return async () => (await loadConfigFile(file)).ipSpace;
   }
-  const parameter = required(env, 'VIGIL_CONFIG_PARAMETER');
-  const source = ssmConfigSource(createSsmClient(), parameter);
-  return async () => {
-    try {
-      return (await source()).ipSpace;
-    } catch (err) {
-      // No parameter yet is a normal first deployment: watch everything with the defaults, and say so.
-      if (err instanceof ConfigError && (err.cause as { name?: string } | undefined)?.name === 'ParameterNotFound') {
-        logger.warn('configuration parameter not found; using defaults (every change is watched)', { parameter });
-        return defaultConfig().ipSpace;
-      }
-      throw err;
-    }
-  };
+  // No parameter yet is a normal first deployment: every change is watched with the defaults, with a warning.
+  const source = ssmConfigSource(createSsmClient(), requiredEnv(env, 'VIGIL_CONFIG_PARAMETER'), { defaultsWhenMissing: logger });
+  return async () => (await source()).ipSpace;
 }
 
 /** The production composition: clients and settings from the environment, created once per container. */
@@ -174,17 +144,17 @@ export async function handlerDepsFromEnv(env: NodeJS.ProcessEnv = process.env): 
       : {
           mode: 'sns',
           sns: createSnsClient(),
-          topicArn: required(env, 'ALERTS_TOPIC_ARN'),
+          topicArn: requiredEnv(env, 'ALERTS_TOPIC_ARN'),
           dynamo: createDynamoClient(),
-          stateTable: required(env, 'STATE_TABLE_NAME'),
+          stateTable: requiredEnv(env, 'STATE_TABLE_NAME'),
         };
   return {
     logger,
     clock: systemClock,
     fetch: globalThis.fetch,
     s3: createS3Client(env),
-    bucket: required(env, 'IP_RANGES_BUCKET'),
-    config: await configSource(env, logger),
+    bucket: requiredEnv(env, 'IP_RANGES_BUCKET'),
+    config: await configSource(env, asVigilLogger(logger)),
     alerts,
   };
 }

@@ -47,3 +47,19 @@ export function describeError(err: unknown): string {
   }
   return parts.join(': ');
 }
+
+/** Whether the error or one of its causes is named `name` (Powertools wraps SDK errors, e.g. ParameterNotFound). */
+export function causedBy(err: unknown, name: string): boolean {
+  let current: unknown = err;
+  for (let depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current.name === name) return true;
+  }
+  return false;
+}
+
+/** An environment variable a deployed function cannot run without. */
+export function requiredEnv(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new ConfigError(`environment variable ${name} is not set`);
+  return value;
+}

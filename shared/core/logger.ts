@@ -28,3 +28,23 @@ export function cliLogger(level: CliLogLevel = 'warn', stream: NodeJS.WritableSt
     error: (m, e) => write('error', m, e),
   };
 }
+
+/** vigil's `Logger` plus Powertools' `addContext`, for handlers that tag their logs with the Lambda context. */
+export type LambdaLogger = Logger & { addContext: PowertoolsLogger['addContext'] };
+
+/**
+ * vigil's `Logger` on top of Powertools'. Powertools' extra arguments are a rest tuple, which TypeScript does not
+ * match to our single optional argument; the structured keys still come out as top-level JSON fields.
+ */
+export function asVigilLogger(pt: PowertoolsLogger): LambdaLogger {
+  type Extra = Record<string, unknown> | Error | undefined;
+  const call = (fn: (message: string, ...rest: never[]) => void, message: string, extra: Extra) =>
+    extra === undefined ? fn.call(pt, message) : fn.call(pt, message, extra as never);
+  return {
+    debug: (m, e) => call(pt.debug, m, e),
+    info: (m, e) => call(pt.info, m, e),
+    warn: (m, e) => call(pt.warn, m, e),
+    error: (m, e) => call(pt.error, m, e),
+    addContext: (context) => pt.addContext(context),
+  };
+}

@@ -50,23 +50,6 @@ export const PlanTaskEvent = z.discriminatedUnion('action', [
 ]);
 export type PlanTaskEvent = z.infer<typeof PlanTaskEvent>;
 
-/** Our Logger over a Powertools logger (whose `extra` parameter is typed more narrowly). */
-export function adaptLogger(pt: {
-  debug: (message: string, ...extra: never[]) => void;
-  info: (message: string, ...extra: never[]) => void;
-  warn: (message: string, ...extra: never[]) => void;
-  error: (message: string, ...extra: never[]) => void;
-}): Logger {
-  const call = (fn: (message: string, ...extra: never[]) => void, message: string, extra?: Record<string, unknown> | Error) =>
-    extra === undefined ? fn.call(pt, message) : fn.call(pt, message, extra as never);
-  return {
-    debug: (m, e) => call(pt.debug, m, e),
-    info: (m, e) => call(pt.info, m, e),
-    warn: (m, e) => call(pt.warn, m, e),
-    error: (m, e) => call(pt.error, m, e),
-  };
-}
-
 export interface PlanTaskDeps {
   clock: Clock;
   logger: Logger;
