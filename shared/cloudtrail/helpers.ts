@@ -87,80 +87,92 @@ function mfaOf(identity: UserIdentity): boolean | undefined {
   return mfa === true || mfa === 'true';
 }
 
-/** Who made the call, classified. */
+function setMfa(actor: Actor, identity: UserIdentity): void {
+  const mfa = mfaOf(identity);
+  if (mfa !== undefined) actor.mfa = mfa;
+}
+
+function sessionIssuerOf(issuer: NonNullable<NonNullable<UserIdentity['sessionContext']>['sessionIssuer']>): NonNullable<Actor['sessionIssuer']> {
+  const out: NonNullable<Actor['sessionIssuer']> = {};
+  if (issuer.type !== undefined) out.type = issuer.type;
+  if (issuer.arn !== undefined) out.arn = issuer.arn;
+  if (issuer.userName !== undefined) out.name = issuer.userName;
+  if (issuer.accountId !== undefined) out.accountId = issuer.accountId;
+  return out;
+}
+
+/**
+ * Who made the call, classified. Built field by field into one object (no spreads of partial objects): it runs for
+ * most records, and the temporary objects were a measurable share of the engine's garbage.
+ */
 export function actorOf(record: CloudTrailRecord): Actor {
   const id = record.userIdentity;
   if (!id) return { kind: 'unknown', display: 'unknown' };
-  const base = {
-    ...(id.arn !== undefined ? { arn: id.arn } : {}),
-    ...(id.accountId !== undefined ? { accountId: id.accountId } : {}),
-    ...(id.principalId !== undefined ? { principalId: id.principalId } : {}),
-    ...(id.invokedBy !== undefined ? { invokedBy: id.invokedBy } : {}),
-  };
-  const mfa = mfaOf(id);
-  const withMfa = mfa === undefined ? {} : { mfa };
+  const actor: Actor = { kind: 'unknown', display: '' };
+  if (id.arn !== undefined) actor.arn = id.arn;
+  if (id.accountId !== undefined) actor.accountId = id.accountId;
+  if (id.principalId !== undefined) actor.principalId = id.principalId;
+  if (id.invokedBy !== undefined) actor.invokedBy = id.invokedBy;
   const issuer = id.sessionContext?.sessionIssuer;
-  const sessionIssuer = issuer
-    ? {
-        ...(issuer.type !== undefined ? { type: issuer.type } : {}),
-        ...(issuer.arn !== undefined ? { arn: issuer.arn } : {}),
-        ...(issuer.userName !== undefined ? { name: issuer.userName } : {}),
-        ...(issuer.accountId !== undefined ? { accountId: issuer.accountId } : {}),
-      }
-    : undefined;
-
+  // People and their sessions carry an MFA flag; AWS services, accounts and unknown types do not.
   switch (id.type) {
     case 'Root':
-      return { kind: 'root', ...base, ...withMfa, display: `root (${id.accountId ?? 'unknown account'})` };
+      setMfa(actor, id);
+      actor.kind = 'root';
+      actor.display = `root (${id.accountId ?? 'unknown account'})`;
+      break;
     case 'IAMUser':
-      return { kind: 'iam-user', ...base, ...withMfa, display: id.userName ?? lastSegment(id.arn) ?? 'IAM user' };
+      setMfa(actor, id);
+      actor.kind = 'iam-user';
+      actor.display = id.userName ?? lastSegment(id.arn) ?? 'IAM user';
+      break;
     case 'AssumedRole': {
+      setMfa(actor, id);
       const sessionName = lastSegment(id.arn);
       const roleName = issuer?.userName ?? lastSegment(issuer?.arn);
       const isSso = issuer?.arn !== undefined && SSO_ROLE.test(issuer.arn);
-      return {
-        kind: isSso ? 'identity-center' : 'assumed-role',
-        ...base,
-        ...withMfa,
-        ...(sessionIssuer ? { sessionIssuer } : {}),
-        ...(sessionName !== undefined ? { sessionName } : {}),
-        display: isSso
-          ? `${sessionName ?? 'unknown'} (Identity Center: ${roleName ?? 'unknown permission set'})`
-          : `${roleName ?? 'unknown role'}/${sessionName ?? 'unknown session'}`,
-      };
+      actor.kind = isSso ? 'identity-center' : 'assumed-role';
+      if (issuer) actor.sessionIssuer = sessionIssuerOf(issuer);
+      if (sessionName !== undefined) actor.sessionName = sessionName;
+      actor.display = isSso
+        ? `${sessionName ?? 'unknown'} (Identity Center: ${roleName ?? 'unknown permission set'})`
+        : `${roleName ?? 'unknown role'}/${sessionName ?? 'unknown session'}`;
+      break;
     }
     case 'IdentityCenterUser':
-      return {
-        kind: 'identity-center',
-        ...base,
-        ...withMfa,
-        ...(id.onBehalfOf?.userId !== undefined ? { identityStoreUserId: id.onBehalfOf.userId } : {}),
-        display: `Identity Center user ${id.onBehalfOf?.userId ?? id.principalId ?? 'unknown'}`,
-      };
+      setMfa(actor, id);
+      actor.kind = 'identity-center';
+      if (id.onBehalfOf?.userId !== undefined) actor.identityStoreUserId = id.onBehalfOf.userId;
+      actor.display = `Identity Center user ${id.onBehalfOf?.userId ?? id.principalId ?? 'unknown'}`;
+      break;
     case 'FederatedUser':
-      return {
-        kind: 'federated-user',
-        ...base,
-        ...withMfa,
-        ...(sessionIssuer ? { sessionIssuer } : {}),
-        display: `${lastSegment(id.arn) ?? id.principalId ?? 'unknown'} (federated by ${sessionIssuer?.name ?? 'unknown'})`,
-      };
+      setMfa(actor, id);
+      actor.kind = 'federated-user';
+      if (issuer) actor.sessionIssuer = sessionIssuerOf(issuer);
+      actor.display = `${lastSegment(id.arn) ?? id.principalId ?? 'unknown'} (federated by ${actor.sessionIssuer?.name ?? 'unknown'})`;
+      break;
     case 'SAMLUser':
-      return { kind: 'saml-user', ...base, ...withMfa, display: `${id.userName ?? id.principalId ?? 'unknown'} (SAML)` };
+      setMfa(actor, id);
+      actor.kind = 'saml-user';
+      actor.display = `${id.userName ?? id.principalId ?? 'unknown'} (SAML)`;
+      break;
     case 'WebIdentityUser':
-      return {
-        kind: 'web-identity-user',
-        ...base,
-        ...withMfa,
-        display: `${id.userName ?? id.principalId ?? 'unknown'} (${id.identityProvider ?? 'web identity'})`,
-      };
+      setMfa(actor, id);
+      actor.kind = 'web-identity-user';
+      actor.display = `${id.userName ?? id.principalId ?? 'unknown'} (${id.identityProvider ?? 'web identity'})`;
+      break;
     case 'AWSService':
-      return { kind: 'aws-service', ...base, display: id.invokedBy ?? 'AWS service' };
+      actor.kind = 'aws-service';
+      actor.display = id.invokedBy ?? 'AWS service';
+      break;
     case 'AWSAccount':
-      return { kind: 'aws-account', ...base, display: `account ${id.accountId ?? id.principalId ?? 'unknown'}` };
+      actor.kind = 'aws-account';
+      actor.display = `account ${id.accountId ?? id.principalId ?? 'unknown'}`;
+      break;
     default:
-      return { kind: 'unknown', ...base, display: id.arn ?? id.principalId ?? id.type ?? 'unknown' };
+      actor.display = id.arn ?? id.principalId ?? id.type ?? 'unknown';
   }
+  return actor;
 }
 
 /**
@@ -220,4 +232,45 @@ export function sourceOf(record: CloudTrailRecord): Source {
   if (value === 'AWS Internal') return { kind: 'aws-internal', value };
   if (/^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(?:\.cn)?$/.test(value)) return { kind: 'aws-service', value };
   return { kind: 'invalid', value };
+}
+
+// The last answer of `eventTimeMs`: several rules (and the office clock) ask for the time of the same record in a row.
+let lastTimeText = '';
+let lastTimeMs = Number.NaN;
+
+/**
+ * `eventTime` in epoch milliseconds (NaN when it is not a time), as `Date.parse` would say. CloudTrail writes
+ * `2024-07-31T12:46:41Z`; that shape is read digit by digit (about a third of `Date.parse`'s cost, which matters
+ * once per rule match on the hot path), anything else goes to `Date.parse`.
+ */
+export function eventTimeMs(text: string): number {
+  if (text === lastTimeText) return lastTimeMs;
+  lastTimeText = text;
+  return (lastTimeMs = parseEventTime(text));
+}
+
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+const daysInMonth = (year: number, month: number): number =>
+  month === 2 && year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0) ? 29 : DAYS_IN_MONTH[month - 1]!;
+
+function parseEventTime(s: string): number {
+  if (s.length !== 20 || s.charCodeAt(4) !== 45 || s.charCodeAt(7) !== 45 || s.charCodeAt(10) !== 84 || s.charCodeAt(19) !== 90) {
+    return Date.parse(s);
+  }
+  if (s.charCodeAt(13) !== 58 || s.charCodeAt(16) !== 58) return Date.parse(s);
+  const d = (i: number): number => {
+    const c = s.charCodeAt(i) - 48;
+    return c >= 0 && c <= 9 ? c : Number.NaN;
+  };
+  const year = d(0) * 1000 + d(1) * 100 + d(2) * 10 + d(3);
+  const month = d(5) * 10 + d(6);
+  const day = d(8) * 10 + d(9);
+  const hour = d(11) * 10 + d(12);
+  const minute = d(14) * 10 + d(15);
+  const second = d(17) * 10 + d(18);
+  // Anything unusual (month 13, Feb 30, 24:00, a year Date.UTC would read as 19xx) is Date.parse's to judge, so both
+  // paths agree on every input.
+  if (!(year >= 1000 && month >= 1 && month <= 12 && day >= 1 && hour <= 23 && minute <= 59 && second <= 59)) return Date.parse(s);
+  if (day > 28 && day > daysInMonth(year, month)) return Date.parse(s);
+  return Date.UTC(year, month - 1, day, hour, minute, second);
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createEnricher } from '../../shared/cloudtrail/enrich';
 import {
   actorOf,
+  eventTimeMs,
   isAwsServiceCall,
   isConsoleSession,
   isHumanActor,
@@ -165,5 +166,50 @@ describe('sourceOf and enrichment', () => {
     expect(enricher.enabled).toBe(false);
     expect(enricher.snapshot).toBeUndefined();
     expect(enricher.source(first('aws.credential-access.ec2-steal-instance-credentials')).aws).toBeUndefined();
+  });
+});
+
+describe('eventTimeMs', () => {
+  const same = (text: string) => {
+    const expected = Date.parse(text);
+    if (Number.isNaN(expected)) expect(eventTimeMs(text)).toBeNaN();
+    else expect(eventTimeMs(text)).toBe(expected);
+  };
+
+  it('reads CloudTrail times exactly as Date.parse does, including every record of the shared data', () => {
+    for (const records of stratus.values()) for (const r of records) same(r.eventTime);
+    same('2024-07-31T12:46:41Z');
+    same('1970-01-01T00:00:00Z');
+  });
+
+  it('agrees with Date.parse on leap days, month ends and invalid or unusual times', () => {
+    for (const text of [
+      '2024-02-29T00:00:00Z', // leap year
+      '2023-02-29T00:00:00Z', // not one
+      '2100-02-29T00:00:00Z', // century, not a leap year
+      '2000-02-29T23:59:59Z', // 400-year leap year
+      '2024-04-31T10:00:00Z',
+      '2024-12-31T23:59:59Z',
+      '2024-13-01T00:00:00Z',
+      '2024-12-31T24:00:00Z',
+      '2024-07-31T12:60:00Z',
+      '2024-0a-01T00:00:00Z',
+      '0099-01-01T00:00:00Z', // Date.UTC would read year 99 as 1999
+      '2024-07-31T12:46:41.123Z',
+      '2024-07-31T12:46:41+02:00',
+      '2024-07-31',
+      'not a time',
+      '',
+    ]) {
+      same(text);
+    }
+  });
+
+  it('agrees with Date.parse on random times across four centuries', () => {
+    let seed = 7;
+    const random = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    for (let i = 0; i < 20_000; i++) {
+      same(new Date(Math.floor(random() * 1.5e13) - 2e12).toISOString().replace(/\.\d{3}Z$/, 'Z'));
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Alert, type Severity, severityRank } from '../../alerts/schema';
 import { type Enricher, createEnricher } from '../../cloudtrail/enrich';
+import { eventTimeMs } from '../../cloudtrail/helpers';
 import type { CloudTrailRecord } from '../../cloudtrail/record';
 import {
   DEFAULT_PROFILE,
@@ -87,6 +88,8 @@ interface CompiledAllow {
 
 interface CompiledRule {
   rule: AnyRuleModule;
+  /** The rule's position among the selected rules (the same in every profile): it indexes a file's group tables. */
+  index: number;
   options: unknown;
   baseSeverity: Severity;
   threshold: number;
@@ -259,7 +262,7 @@ export function createEngine(options: EngineOptions): Engine {
     }
     const runtime = profileRuntime(settings);
     const compiled: CompiledProfile = { runtime, byName: new Map(), everyRecord: [] };
-    for (const rule of selected) {
+    for (const [index, rule] of selected.entries()) {
       const ruleSettings = settings.rules[rule.id] ?? {};
       // Options are validated even for a disabled rule: a typo must not wait until someone enables it.
       let ruleOptions: unknown = {};
@@ -288,6 +291,7 @@ export function createEngine(options: EngineOptions): Engine {
       const allow = compileAllow(settings, rule.id);
       const cr: CompiledRule = {
         rule,
+        index,
         options: ruleOptions,
         baseSeverity: ruleSettings.severity ?? rule.severity,
         threshold: ruleSettings.threshold ?? rule.threshold ?? 1,
@@ -324,7 +328,11 @@ export function createEngine(options: EngineOptions): Engine {
     beginFile(source) {
       const fileAccount = source.account ?? '';
       const ctx = new RecordContext(enricher);
-      const groups = new Map<string, Group>();
+      // rule index → account → the rule's own dedup key → group. Nested rather than one map of joined keys: a match
+      // then costs lookups of strings the record already holds, not a new joined string to build and hash.
+      const tables: (Map<string, Map<string, Group>> | undefined)[] = [];
+      // Every group in the order it was first matched, which is the order of the file's alerts.
+      const groups: Group[] = [];
       const stats: EvalStats = {
         records: 0,
         matches: 0,
@@ -373,12 +381,15 @@ export function createEngine(options: EngineOptions): Engine {
         const own = rule.dedupKey ? rule.dedupKey(record, ctx) : (ctx.actor.arn ?? ctx.actor.principalId ?? ctx.actor.display);
         const severity = rule.severityFor ? rule.severityFor(record, ctx, cr.baseSeverity) : cr.baseSeverity;
         const account = ctx.account;
-        const dedupKey = `${rule.id}|${account}|${own}`;
-        const ms = Date.parse(record.eventTime);
+        const ms = eventTimeMs(record.eventTime);
         const time = Number.isNaN(ms) ? 0 : ms;
-        let group = groups.get(dedupKey);
+        let byAccount = tables[cr.index];
+        if (byAccount === undefined) tables[cr.index] = byAccount = new Map();
+        let byOwn = byAccount.get(account);
+        if (byOwn === undefined) byAccount.set(account, (byOwn = new Map()));
+        let group = byOwn.get(own);
         if (!group) {
-          if (groups.size >= MAX_GROUPS_PER_FILE) {
+          if (groups.length >= MAX_GROUPS_PER_FILE) {
             if (stats.droppedGroups++ === 0) {
               logger.warn('too many distinct alerts in one log file; further ones are counted, not raised', {
                 key: source.key,
@@ -390,7 +401,7 @@ export function createEngine(options: EngineOptions): Engine {
           group = {
             compiled: cr,
             runtime,
-            dedupKey,
+            dedupKey: `${rule.id}|${account}|${own}`,
             account,
             count: 0,
             eventIds: [],
@@ -403,7 +414,8 @@ export function createEngine(options: EngineOptions): Engine {
             representative: record,
             eventNames: new Set(),
           };
-          groups.set(dedupKey, group);
+          byOwn.set(own, group);
+          groups.push(group);
         }
         group.count++;
         if (group.eventNames.size < MAX_EVENT_NAMES) group.eventNames.add(record.eventName);
@@ -450,7 +462,7 @@ export function createEngine(options: EngineOptions): Engine {
           defaultSummary(record, alertCtx),
         );
         const extra = hook('alertContext', rule.alertContext && (() => rule.alertContext!(record, alertCtx)), () => ({}));
-        const anchorMs = Date.parse(group.anchor);
+        const anchorMs = eventTimeMs(group.anchor);
         const windowStart = new Date(
           Math.floor((Number.isNaN(anchorMs) ? 0 : anchorMs) / windowMs) * windowMs,
         ).toISOString();
@@ -518,7 +530,7 @@ export function createEngine(options: EngineOptions): Engine {
         },
         finish() {
           const alerts: Alert[] = [];
-          for (const group of groups.values()) {
+          for (const group of groups) {
             if (group.count < group.compiled.threshold) {
               stats.belowThreshold++;
               continue;

@@ -1,3 +1,4 @@
+import { eventTimeMs } from '../../cloudtrail/helpers';
 import { type OfficeHours, type Weekday, minutesOf } from '../../config/detection';
 
 /** An event's time in the office's timezone, and whether that is within office hours. */
@@ -36,7 +37,7 @@ export class OfficeClock {
   private readonly holidays: ReadonlySet<string>;
   private readonly start: number;
   private readonly end: number;
-  private readonly cache = new Map<string, LocalTime>();
+  private readonly cache = new Map<number, LocalTime>();
 
   constructor(readonly hours: OfficeHours) {
     this.format = new Intl.DateTimeFormat('en-US', {
@@ -57,15 +58,12 @@ export class OfficeClock {
 
   /** `eventTime` (ISO 8601) in local terms, or undefined when it is not a valid time. */
   at(eventTime: string): LocalTime | undefined {
-    // CloudTrail writes "2024-07-31T12:46:41Z"; only that shape is cached by its minute.
-    const cacheable = eventTime.length === 20 && eventTime.charCodeAt(19) === 90; /* Z */
-    const key = cacheable ? eventTime.slice(0, 16) : undefined;
-    if (key !== undefined) {
-      const hit = this.cache.get(key);
-      if (hit) return hit;
-    }
-    const ms = Date.parse(eventTime);
+    const ms = eventTimeMs(eventTime);
     if (Number.isNaN(ms)) return undefined;
+    // Keyed by the UTC minute as a number: a small-integer Map key, no string to cut out and hash per record.
+    const key = Math.floor(ms / 60_000);
+    const hit = this.cache.get(key);
+    if (hit) return hit;
     const parts: Record<string, string> = {};
     for (const p of this.format.formatToParts(ms)) parts[p.type] = p.value;
     const date = `${parts.year}-${parts.month}-${parts.day}`;
@@ -82,10 +80,8 @@ export class OfficeClock {
       holiday,
       withinOfficeHours: !holiday && this.weekdays.has(weekday) && minutes >= this.start && minutes < this.end,
     });
-    if (key !== undefined) {
-      if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
-      this.cache.set(key, local);
-    }
+    if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
+    this.cache.set(key, local);
     return local;
   }
 }

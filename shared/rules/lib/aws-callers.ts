@@ -19,8 +19,20 @@ import { type GlobList, globList } from '../engine/patterns';
 const SERVICE_DNS = /^[a-z0-9][a-z0-9.-]*\.amazonaws\.com(?:\.cn)?$/;
 const SERVICE_LINKED_ROLE = /:role\/aws-service-role\/([^/]+)\//;
 
+// Most rules ask this of the same record one after another: the last answer is kept (records are never mutated).
+let lastRecord: CloudTrailRecord | undefined;
+let lastService: string | undefined;
+
 /** The AWS service behind a record, or undefined when a principal called directly. */
 export function awsServiceOf(record: CloudTrailRecord): string | undefined {
+  if (record !== lastRecord) {
+    lastService = serviceBehind(record);
+    lastRecord = record;
+  }
+  return lastService;
+}
+
+function serviceBehind(record: CloudTrailRecord): string | undefined {
   const id = record.userIdentity;
   if (id?.invokedBy !== undefined && id.invokedBy !== '') return id.invokedBy;
   if (id?.type === 'AWSService') return id.invokedBy ?? record.sourceIPAddress ?? 'AWS service';

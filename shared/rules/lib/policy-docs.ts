@@ -8,7 +8,7 @@ import type { AttachedTo } from '../../policy/schema';
  * not have stored it either (the call then usually failed).
  */
 export interface DocumentAnalysis {
-  findings: PolicyFinding[];
+  findings: readonly PolicyFinding[];
   /** Highest finding severity; undefined when the document is clean or unreadable. */
   severity?: Severity;
   /** Why the document could not be analysed (absent, redacted, not JSON, not a policy). */
@@ -23,18 +23,40 @@ export interface AnalyzeTextOptions {
   knownAccounts?: readonly string[];
 }
 
+// Requests carrying the same document recur (the rules ask for one record's document several times: match, severity,
+// title, context; infrastructure as code sends the same trust policy for every role it makes), and parsing plus
+// analysing a document costs ~100 µs. Results are frozen and cached by options and text.
+const CACHE_LIMIT = 500;
+const cache = new Map<string, DocumentAnalysis>();
+const NO_ACCOUNTS: readonly string[] = Object.freeze([]);
+const accountListKeys = new WeakMap<readonly string[], string>();
+
 export function analyzeDocumentText(text: unknown, options: AnalyzeTextOptions): DocumentAnalysis {
   if (typeof text !== 'string' || text === '') return { findings: [], error: 'no policy document in the request' };
+  const known = options.knownAccounts ?? NO_ACCOUNTS;
+  let knownKey = accountListKeys.get(known);
+  if (knownKey === undefined) accountListKeys.set(known, (knownKey = known.join(',')));
+  const key = `${options.kind}|${options.attachedTo ?? ''}|${options.account ?? ''}|${knownKey}\n${text}`;
+  let result = cache.get(key);
+  if (result === undefined) {
+    result = Object.freeze(analyze(text, options, known));
+    if (cache.size >= CACHE_LIMIT) cache.clear();
+    cache.set(key, result);
+  }
+  return result;
+}
+
+function analyze(text: string, options: AnalyzeTextOptions, knownAccounts: readonly string[]): DocumentAnalysis {
   const parsed = safeParsePolicyDocument(text);
   if (!parsed.ok) return { findings: [], error: parsed.error };
   const findings = analyzePolicy(parsed.document, {
     kind: options.kind,
     ...(options.attachedTo ? { attachedTo: options.attachedTo } : {}),
     ...(options.account !== undefined && /^\d{12}$/.test(options.account) ? { accountId: options.account } : {}),
-    knownAccounts: [...(options.knownAccounts ?? [])],
+    knownAccounts: [...knownAccounts],
   });
   const severity = maxSeverity(findings);
-  return { findings, ...(severity ? { severity } : {}) };
+  return { findings: Object.freeze(findings), ...(severity ? { severity } : {}) };
 }
 
 const order: Record<Severity, number> = { info: 0, low: 1, medium: 2, high: 3, critical: 4 };
