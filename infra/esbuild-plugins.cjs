@@ -3,6 +3,8 @@
 /* global require, module */
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const path = require('node:path');
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { readFile } = require('node:fs/promises');
 
 /**
  * zod re-exports every one of its ~50 message locales as `z.locales` (about 200 KB minified, a sixth of a bundle),
@@ -26,4 +28,50 @@ const zodEnglishOnly = {
   },
 };
 
-module.exports = [zodEnglishOnly];
+/**
+ * Every rule module carries inline examples (records that must and must not match, shared/rules/<id>.ts): they are
+ * the rule's tests and its documentation (`vigil rules show`, docs/rules.md), and the deployed functions never read
+ * them. In the Lambda bundles the `examples` property of each `defineRule({...})` is replaced by empty lists, so the
+ * records, the builders they call (exampleRecord, identities …) and the work of building them at module load stay
+ * out. TypeScript's own parser finds the property, so any formatting of a rule file is handled; a rule file without
+ * it is left alone. Measured by bench/cold-start.ts (bench/README.md).
+ */
+const ruleExamplesOmitted = {
+  name: 'rule-examples-omitted',
+  setup(build) {
+    // Loaded on first use: serverless-esbuild requires this file for every command.
+    let ts;
+    build.onLoad({ filter: /[\\/]shared[\\/]rules[\\/][a-z0-9-]+\.ts$/ }, async (args) => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      ts ??= require('typescript');
+      const source = await readFile(args.path, 'utf8');
+      return { contents: withoutExamples(ts, source, args.path), loader: 'ts' };
+    });
+  },
+};
+
+/** `source` with the initializer of `examples` in `defineRule({...})` replaced by empty lists. */
+function withoutExamples(ts, source, fileName) {
+  const file = ts.createSourceFile(fileName, source, ts.ScriptTarget.Latest, true, ts.ScriptKind.TS);
+  let range;
+  const visit = (node) => {
+    if (range) return;
+    if (ts.isCallExpression(node) && ts.isIdentifier(node.expression) && node.expression.text === 'defineRule') {
+      const [arg] = node.arguments;
+      if (arg && ts.isObjectLiteralExpression(arg)) {
+        for (const prop of arg.properties) {
+          if (ts.isPropertyAssignment(prop) && ts.isIdentifier(prop.name) && prop.name.text === 'examples') {
+            range = [prop.initializer.getStart(file), prop.initializer.getEnd()];
+          }
+        }
+      }
+    }
+    ts.forEachChild(node, visit);
+  };
+  visit(file);
+  if (!range) return source;
+  return `${source.slice(0, range[0])}{ match: [], noMatch: [] }${source.slice(range[1])}`;
+}
+
+module.exports = [zodEnglishOnly, ruleExamplesOmitted];
+module.exports.withoutExamples = withoutExamples;

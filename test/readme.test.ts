@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../shared/config/load';
+import { configFromYaml } from './support/config';
 import { repoRoot } from './support/shared-data';
 
 // The README is the first thing users run from: its commands and its configuration example must stay true.
@@ -26,7 +26,7 @@ describe('README', async () => {
   it('has a configuration example that vigil accepts', () => {
     const block = readme.split('## Configuration')[1]?.match(/```yaml\n([\s\S]*?)```/)?.[1];
     expect(block).toBeDefined();
-    expect(() => parseConfig(block!, 'README.md')).not.toThrow();
+    expect(() => configFromYaml(block!, 'README.md')).not.toThrow();
   });
 
   it('links only to files that exist', async () => {

@@ -16,7 +16,8 @@ import { createSnsClient } from '../../shared/aws/sns';
 // its re-exports, which pulled every SSM command and schema into the zip (~110 KB minified; bench/README.md).
 import { createSsmClient } from '../../shared/aws/ssm';
 import type { IpSpaceConfig } from '../../shared/config/ip-space';
-import { formatZodIssues, loadConfigFile } from '../../shared/config/load';
+import { loadConfigFile } from '../../shared/config/load';
+import { formatZodIssues } from '../../shared/config/parse';
 import { ssmConfigSource } from '../../shared/config/ssm';
 import { type Clock, type Fetch, type Logger, systemClock } from '../../shared/core/deps';
 import { ConfigError, ValidationError, describeError, requiredEnv } from '../../shared/core/errors';

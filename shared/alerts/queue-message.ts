@@ -2,7 +2,7 @@ import { SnsSqsNotificationSchema } from '@aws-lambda-powertools/parser/schemas'
 import { z } from 'zod';
 import { ChannelName } from '../config/notify';
 import { ValidationError } from '../core/errors';
-import { formatZodIssues } from '../config/load';
+import { formatZodIssues } from '../config/parse';
 import { Alert, Severity } from './schema';
 
 /**

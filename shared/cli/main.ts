@@ -1,9 +1,9 @@
 import { Command, CommanderError } from 'commander';
-import { ConfigError, IntegrityError, PreconditionError, ValidationError, describeError } from '../core/errors';
+import { ConfigError, IntegrityError, PreconditionError, TransientError, ValidationError, describeError } from '../core/errors';
 import { commands } from './commands';
-import { type CliIo, ExitCode, processIo } from './io';
+import { type CliIo, type CommandModule, ExitCode, processIo } from './io';
 
-export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+export function buildProgram(io: CliIo, setExit: (code: number) => void, modules: readonly CommandModule[] = commands): Command {
   const program = new Command('vigil')
     .description('Watch AWS accounts: IP-space changes, CloudTrail detections, online LVM volume migration.')
     .version('0.1.0')
@@ -13,16 +13,23 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
       writeErr: (s) => void io.stderr.write(s),
     })
     .exitOverride();
-  for (const register of commands) register(program, io, setExit);
+  for (const register of modules) register(program, io, setExit);
   return program;
 }
 
-/** Runs the CLI and returns its exit code (never calls process.exit, so it is testable in-process). */
-export async function main(argv: string[], io: CliIo = processIo()): Promise<number> {
+/**
+ * Runs the CLI and returns its exit code (never calls process.exit, so it is testable in-process). Tests may pass
+ * command modules built around fake clients instead of the real ones.
+ */
+export async function main(argv: string[], io: CliIo = processIo(), modules: readonly CommandModule[] = commands): Promise<number> {
   let exitCode: number = ExitCode.ok;
-  const program = buildProgram(io, (code) => {
-    exitCode = Math.max(exitCode, code);
-  });
+  const program = buildProgram(
+    io,
+    (code) => {
+      exitCode = Math.max(exitCode, code);
+    },
+    modules,
+  );
   try {
     await program.parseAsync(argv, { from: 'user' });
     return exitCode;
@@ -35,7 +42,8 @@ export async function main(argv: string[], io: CliIo = processIo()): Promise<num
       err instanceof ValidationError ||
       err instanceof ConfigError ||
       err instanceof IntegrityError ||
-      err instanceof PreconditionError
+      err instanceof PreconditionError ||
+      err instanceof TransientError
     ) {
       io.stderr.write(`vigil: error: ${describeError(err)}\n`);
       return ExitCode.inputError;

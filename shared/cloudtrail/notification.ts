@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { formatZodIssues } from '../config/load';
+import { formatZodIssues } from '../config/parse';
 import { ValidationError } from '../core/errors';
 import { decodeS3EventKey } from './key';
 

@@ -1,33 +1,36 @@
 import { readFile } from 'node:fs/promises';
-import { parse as parseYaml } from 'yaml';
-import type { z } from 'zod';
 import { ConfigError } from '../core/errors';
-import { VigilConfig } from './schema';
+import { validateConfig } from './parse';
+import type { VigilConfig } from './schema';
 
-/** "detection.officeHours.timezone: Invalid …" — the field path first, so people find the line to fix. */
-export function formatZodIssues(error: z.ZodError, max = 5): string {
-  const lines = error.issues.slice(0, max).map((issue) => {
-    const where = issue.path.length > 0 ? issue.path.map(String).join('.') : '(root)';
-    return `${where}: ${issue.message}`;
-  });
-  if (error.issues.length > max) lines.push(`… and ${error.issues.length - max} more`);
-  return lines.join('; ');
+/**
+ * YAML or JSON text (JSON is YAML) as a validated configuration: what people write (`--config FILE`, and
+ * `VIGIL_CONFIG_FILE` for local runs of the functions). JSON is tried first; the YAML parser is imported only for a
+ * document that is not JSON, never with this module, so the Lambda bundles can leave it out (serverless.yml
+ * `custom.esbuild.exclude`): deployed functions read JSON from SSM (shared/config/parse.ts).
+ */
+export async function parseConfig(text: string, origin: string): Promise<VigilConfig> {
+  return (await readConfigDocument(text, origin)).config;
 }
 
-/** Parses YAML or JSON text (JSON is YAML) into a validated configuration. */
-export function parseConfig(text: string, origin: string): VigilConfig {
-  let raw: unknown;
+/** The document as written (for `vigil config push`, which stores exactly that as JSON) and its validated form. */
+export async function readConfigDocument(text: string, origin: string): Promise<{ document: unknown; config: VigilConfig }> {
+  let document: unknown;
   try {
-    raw = parseYaml(text, { prettyErrors: true, maxAliasCount: 100 }) ?? {};
-  } catch (cause) {
-    throw new ConfigError(`${origin}: not valid YAML/JSON: ${(cause as Error).message}`, { cause });
+    document = JSON.parse(text);
+  } catch {
+    const { parse } = await import('yaml');
+    try {
+      document = parse(text, { prettyErrors: true, maxAliasCount: 100 });
+    } catch (cause) {
+      throw new ConfigError(`${origin}: not valid YAML/JSON: ${(cause as Error).message}`, { cause });
+    }
   }
-  const result = VigilConfig.safeParse(raw);
-  if (!result.success) throw new ConfigError(`${origin}: invalid configuration: ${formatZodIssues(result.error)}`);
-  return result.data;
+  return { document: document ?? {}, config: validateConfig(document, origin) };
 }
 
-export async function loadConfigFile(path: string): Promise<VigilConfig> {
+/** A configuration file as written and validated. */
+export async function readConfigFile(path: string): Promise<{ document: unknown; config: VigilConfig }> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
@@ -36,7 +39,9 @@ export async function loadConfigFile(path: string): Promise<VigilConfig> {
       cause,
     });
   }
-  return parseConfig(text, path);
+  return readConfigDocument(text, path);
 }
 
-export const defaultConfig = (): VigilConfig => VigilConfig.parse({});
+export async function loadConfigFile(path: string): Promise<VigilConfig> {
+  return (await readConfigFile(path)).config;
+}

@@ -2,7 +2,7 @@ import { SSMProvider } from '@aws-lambda-powertools/parameters/ssm';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from '../core/deps';
 import { causedBy, ConfigError } from '../core/errors';
-import { defaultConfig, parseConfig } from './load';
+import { defaultConfig, parseConfigJson } from './parse';
 import type { VigilConfig } from './schema';
 
 export interface SsmConfigOptions {
@@ -36,7 +36,7 @@ export function ssmConfigSource(ssm: SSMClient, parameterName: string, options: 
       throw new ConfigError(`cannot read configuration parameter ${parameterName}`, { cause });
     }
     if (text === undefined) throw new ConfigError(`configuration parameter ${parameterName} is empty`);
-    if (parsed?.text !== text) parsed = { text, config: parseConfig(text, `ssm:${parameterName}`) };
+    if (parsed?.text !== text) parsed = { text, config: parseConfigJson(text, `ssm:${parameterName}`) };
     return parsed.config;
   };
 }

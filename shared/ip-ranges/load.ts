@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { type S3Like, getObject } from '../aws/s3';
-import { formatZodIssues } from '../config/load';
+import { formatZodIssues } from '../config/parse';
 import type { Fetch } from '../core/deps';
 import { IntegrityError, TransientError, ValidationError } from '../core/errors';
 import { IpRanges } from './schema';

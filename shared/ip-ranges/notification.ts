@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ValidationError } from '../core/errors';
-import { formatZodIssues } from '../config/load';
+import { formatZodIssues } from '../config/parse';
 import { createDateToDate } from './schema';
 
 /**

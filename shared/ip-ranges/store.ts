@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type S3Like, contentMd5, getObject, isPreconditionFailed, putObject } from '../aws/s3';
 import { IntegrityError, TransientError, ValidationError } from '../core/errors';
-import { formatZodIssues } from '../config/load';
+import { formatZodIssues } from '../config/parse';
 import { FlapHistory } from './flapping';
 import { type LoadedIpRanges, parseIpRangesBytes } from './load';
 import { CreateDate, type IpRanges, SyncToken } from './schema';

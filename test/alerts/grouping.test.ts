@@ -5,7 +5,7 @@ import type { FlushMessage } from '../../shared/alerts/queue-message';
 import type { Alert } from '../../shared/alerts/schema';
 import { SlackClient } from '../../shared/alerts/slack-client';
 import { staticSlackSecrets } from '../../shared/alerts/slack-secrets';
-import { parseConfig } from '../../shared/config/load';
+import { configFromYaml } from '../support/config';
 import { silentLogger } from '../../shared/core/deps';
 import { type LocalDynamo, startDynamo } from '../support/dynalite';
 import { type LocalHttp, startHttp } from '../support/http-server';
@@ -67,7 +67,7 @@ describe('grouping bursts into one Slack post (dynalite + local Slack)', () => {
   };
 
   function setup(yaml: string, secrets: { webhooks: Record<string, string>; botToken?: string }) {
-    const config = parseConfig(yaml, 'test').notify;
+    const config = configFromYaml(yaml, 'test').notify;
     const groups = new GroupStore({ doc: ddb.doc, tableName: TABLE, clock });
     const deps: NotifierDeps = {
       logger: silentLogger,

@@ -6,7 +6,7 @@ import { renderSlackAlert } from '../../shared/alerts/slack-message';
 import { snsSms, snsSubject, snsText } from '../../shared/alerts/sns-message';
 import type { CliIo } from '../../shared/cli/io';
 import { main } from '../../shared/cli/main';
-import { parseConfig } from '../../shared/config/load';
+import { configFromYaml } from '../support/config';
 import { systemClock } from '../../shared/core/deps';
 import { buildIpSpaceAlert } from '../../shared/ip-ranges/alert';
 import { diffIpRanges } from '../../shared/ip-ranges/diff';
@@ -73,7 +73,7 @@ describe('rendering what the pipelines really emit', () => {
       loadIpRangesFile(ipRangesFile('2026-01-29-19-18-05')),
       loadIpRangesFile(ipRangesFile('2026-01-29-21-08-05')),
     ]);
-    const config = parseConfig('ipSpace: {}', 'test').ipSpace;
+    const config = configFromYaml('ipSpace: {}', 'test').ipSpace;
     const all = diffIpRanges(older.ranges, newer.ranges);
     const alert = buildIpSpaceAlert({
       watched: all,

@@ -2,11 +2,11 @@ import { describe, expect, it } from 'vitest';
 import { routeAlert } from '../../shared/alerts/routing';
 import { displayOptions } from '../../shared/alerts/settings';
 import { cloudTrailConsoleUrl, formatInZone } from '../../shared/alerts/display';
-import { parseConfig } from '../../shared/config/load';
+import { configFromYaml } from '../support/config';
 import { ConfigError } from '../../shared/core/errors';
 import { alertFixture } from './fixtures';
 
-const config = parseConfig(
+const config = configFromYaml(
   `
 notify:
   minSeverity: low
@@ -46,7 +46,7 @@ describe('routing', () => {
 
 describe('notify configuration', () => {
   it('defaults to one "default" channel that everything goes to', () => {
-    const cfg = parseConfig('{}', 'empty').notify;
+    const cfg = configFromYaml('{}', 'empty').notify;
     expect(cfg.channels).toEqual({ default: {} });
     expect(cfg.defaultChannels).toEqual(['default']);
     expect(cfg.grouping).toEqual({ windowMinutes: 10, updateIntervalSeconds: 15 });
@@ -63,12 +63,12 @@ describe('notify configuration', () => {
     ['notify: { grouping: { windowMinutes: -1 } }', /notify\.grouping\.windowMinutes/],
     ['notify: { slackWebhook: "https://hooks.slack.com/x" }', /notify: Unrecognized key/],
   ])('rejects %s naming the field', (yaml, message) => {
-    expect(() => parseConfig(yaml, 'c.yaml')).toThrow(ConfigError);
-    expect(() => parseConfig(yaml, 'c.yaml')).toThrow(message);
+    expect(() => configFromYaml(yaml, 'c.yaml')).toThrow(ConfigError);
+    expect(() => configFromYaml(yaml, 'c.yaml')).toThrow(message);
   });
 
   it('display options fall back to the detection office timezone and take account names from detection profiles', () => {
-    const cfg = parseConfig(
+    const cfg = configFromYaml(
       `
 detection:
   officeHours: { timezone: America/New_York }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { resolveTarget } from '../../shared/alerts/notifier';
 import { type ParameterGetter, parseSlackSecrets, ssmSlackSecretSource } from '../../shared/alerts/slack-secrets';
-import { parseConfig } from '../../shared/config/load';
+import { configFromYaml } from '../support/config';
 import { ConfigError, TransientError } from '../../shared/core/errors';
 
 const HOOK = 'https://hooks.slack.com/services/T0SECRET/B0SECRET/s3cr3tW3bh00k';
@@ -78,7 +78,7 @@ describe('SSM secret source', () => {
 });
 
 describe('channel → Slack target', () => {
-  const config = parseConfig(
+  const config = configFromYaml(
     'notify: { channels: { security: {}, oncall: { webhook: pager }, ops: { channelId: C0123456789 } }, defaultChannels: [security] }',
     'c',
   ).notify;
@@ -93,7 +93,7 @@ describe('channel → Slack target', () => {
   });
 
   it('a single bare webhook serves a single-channel setup', () => {
-    const single = parseConfig('notify: { channels: { alerts: {} }, defaultChannels: [alerts] }', 'c').notify;
+    const single = configFromYaml('notify: { channels: { alerts: {} }, defaultChannels: [alerts] }', 'c').notify;
     expect(resolveTarget('alerts', single, { webhooks: { default: HOOK } })).toMatchObject({ url: HOOK });
   });
 

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { DetectionConfig, resolveProfiles } from '../../shared/config/detection';
-import { parseConfig } from '../../shared/config/load';
+import { configFromYaml } from '../support/config';
 import { ConfigError } from '../../shared/core/errors';
 import { OfficeClock } from '../../shared/rules/engine/office-clock';
 import { compileSafeRegex, globList, globMatch, unsafeRegexReason } from '../../shared/rules/engine/patterns';
 
 const configError = (yaml: string): string => {
   try {
-    parseConfig(yaml, 'test.yaml');
+    configFromYaml(yaml, 'test.yaml');
   } catch (err) {
     expect(err).toBeInstanceOf(ConfigError);
     return (err as Error).message;

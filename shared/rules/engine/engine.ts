@@ -10,7 +10,7 @@ import {
   accountProfiles,
   resolveProfiles,
 } from '../../config/detection';
-import { formatZodIssues } from '../../config/load';
+import { formatZodIssues } from '../../config/parse';
 import { ConfigError, describeError } from '../../core/errors';
 import type { Logger } from '../../core/deps';
 import { type IpIndex, buildCidrSet } from '../../ip-ranges/lookup';

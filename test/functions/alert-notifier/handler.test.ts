@@ -127,7 +127,7 @@ describe('alert-notifier handler', () => {
       Parameter: {
         Name: '/vigil/dev/config',
         Type: 'String',
-        Value: 'notify: { officeTimezone: Europe/Paris, grouping: { windowMinutes: 10 } }',
+        Value: JSON.stringify({ notify: { officeTimezone: 'Europe/Paris', grouping: { windowMinutes: 10 } } }),
       },
     });
     ssm

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
+import { parse } from 'yaml';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { handlerDepsFromEnv } from '../../../functions/cloudtrail-ingest/handler';
 import { ConfigError } from '../../../shared/core/errors';
@@ -39,7 +40,8 @@ describe('cloudtrailIngest composition (handlerDepsFromEnv)', () => {
 
   it('reads the detection configuration from the SSM parameter', async () => {
     ssm.on(GetParameterCommand, { Name: '/vigil/test/config' }).resolves({
-      Parameter: { Name: '/vigil/test/config', Type: 'SecureString', Value: readFileSync(`${repoRoot}/examples/vigil.config.yaml`, 'utf8') },
+      // What `vigil config push examples/vigil.config.yaml` stores: the document as compact JSON.
+      Parameter: { Name: '/vigil/test/config', Type: 'SecureString', Value: JSON.stringify(parse(readFileSync(`${repoRoot}/examples/vigil.config.yaml`, 'utf8'))) },
     });
     const deps = await handlerDepsFromEnv({ ...baseEnv });
     const config = await deps.config();
@@ -57,11 +59,19 @@ describe('cloudtrailIngest composition (handlerDepsFromEnv)', () => {
     expect((await missing.config()).officeHours).toBeUndefined();
 
     ssm.reset();
-    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: '/vigil/test/config', Value: 'detection:\n  alertWindowMinutes: 0\n' } });
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: '/vigil/test/config', Value: '{"detection": {"alertWindowMinutes": 0}}' } });
     const invalid = await handlerDepsFromEnv({ ...baseEnv });
     const err = await invalid.config().catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect((err as Error).message).toMatch(/detection\.alertWindowMinutes/);
+  });
+
+  it('refuses a YAML document stored by hand, saying how to store it', async () => {
+    ssm.on(GetParameterCommand).resolves({ Parameter: { Name: '/vigil/test/config', Value: 'detection:\n  alertWindowMinutes: 5\n' } });
+    const deps = await handlerDepsFromEnv({ ...baseEnv });
+    const err = await deps.config().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(ConfigError);
+    expect((err as Error).message).toMatch(/ssm:\/vigil\/test\/config: not a JSON document .*vigil config push/);
   });
 
   it('loads the newest ip-ranges snapshot the IP-space function stored, or runs without enrichment', async () => {
