@@ -84,7 +84,15 @@ describe('Lambda build options', () => {
     }
   });
 
-  it('leave yaml out of the bundles: the functions read JSON, and parse YAML only when a local run asks for it', async () => {
+  it('load Node built-ins through require, named, default and namespace imports alike (no ESM facade: node:http\'s loads undici)', async () => {
+    const out = await runBundled(
+      "import { Agent } from 'node:http'; import * as zlib from 'zlib'; import fs from 'node:fs'; import { createHash } from 'node:crypto';" +
+        "console.log([typeof Agent, typeof zlib.gunzipSync, typeof fs.readFileSync, createHash('sha256').update('x').digest('hex').slice(0, 8)].join(','));",
+    );
+    expect(out).toBe('function,function,function,2d711642');
+  });
+
+  it('leave yaml out of the bundles (the functions read JSON, and parse YAML only when a local run asks for it), and import no built-in as ESM', async () => {
     expect(functionSpecs().esbuildConfig.exclude).toContain('yaml');
     const options = esbuildOptions(functionSpecs().esbuildConfig);
     for (const spec of functionSpecs().specs) {
@@ -92,6 +100,7 @@ describe('Lambda build options', () => {
       const code = result.outputFiles[0]!.text;
       // No static import (it would fail at init: yaml is not in the zip), at most the lazy one of shared/config/load.ts.
       expect(/(?:from|import)\s*["']yaml["']/.test(code), `${spec.name}: static import of yaml`).toBe(false);
+      expect(/from\s*["']node:/.test(code), `${spec.name}: ESM import of a Node built-in`).toBe(false);
       // yaml's own classes (names kept by keepNames) are not in the bundle either.
       expect(/["'](?:Composer|YAMLParseError)["']/.test(code), `${spec.name}: yaml bundled`).toBe(false);
     }
