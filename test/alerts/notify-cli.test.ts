@@ -2,13 +2,10 @@ import { execFile } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { blockKitIssues } from '../../shared/alerts/block-kit';
-import type { CliIo } from '../../shared/cli/io';
-import { main } from '../../shared/cli/main';
-import { systemClock } from '../../shared/core/deps';
+import { runCli } from '../support/cli';
 import { type LocalHttp, startHttp } from '../support/http-server';
 import { repoRoot } from '../support/shared-data';
 import { alertFixture } from './fixtures';
@@ -21,28 +18,7 @@ const critical = alertFixture('cloudtrail-stop-logging');
 const high = alertFixture('cloudtrail-aws-owned');
 const info = alertFixture('migration-progress');
 
-async function run(argv: string[], stdin: string, env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const sink = (chunks: string[]) =>
-    new Writable({
-      write(chunk: Buffer | string, _enc, done) {
-        chunks.push(chunk.toString());
-        done();
-      },
-    });
-  const io: CliIo = {
-    stdout: sink(out),
-    stderr: sink(err),
-    stdin: Readable.from([Buffer.from(stdin)]),
-    env,
-    cwd: repoRoot,
-    clock: systemClock,
-    fetch,
-  };
-  const code = await main(argv, io);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const run = (argv: string[], stdin: string, env: NodeJS.ProcessEnv = {}) => runCli(argv, { stdin, env, fetch });
 
 describe('vigil notify', () => {
   let http: LocalHttp;

@@ -1,17 +1,14 @@
-import { Readable, Writable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
 import { blockKitIssues } from '../../shared/alerts/block-kit';
 import { Alert } from '../../shared/alerts/schema';
 import { renderSlackAlert } from '../../shared/alerts/slack-message';
 import { snsSms, snsSubject, snsText } from '../../shared/alerts/sns-message';
-import type { CliIo } from '../../shared/cli/io';
-import { main } from '../../shared/cli/main';
 import { configFromYaml } from '../support/config';
-import { systemClock } from '../../shared/core/deps';
 import { buildIpSpaceAlert } from '../../shared/ip-ranges/alert';
 import { diffIpRanges } from '../../shared/ip-ranges/diff';
 import { loadIpRangesFile } from '../../shared/ip-ranges/load';
-import { cloudtrailDir, ipRangesFile, repoRoot } from '../support/shared-data';
+import { runCli } from '../support/cli';
+import { cloudtrailDir, ipRangesFile } from '../support/shared-data';
 
 /**
  * The contract with the pipelines: what they really emit (the CloudTrail engine over the shared Stratus Red Team logs,
@@ -20,26 +17,8 @@ import { cloudtrailDir, ipRangesFile, repoRoot } from '../support/shared-data';
  */
 
 async function scanNdjson(dir: string): Promise<Alert[]> {
-  const out: string[] = [];
-  const sink = (chunks: string[]) =>
-    new Writable({
-      write(chunk: Buffer | string, _e, done) {
-        chunks.push(chunk.toString());
-        done();
-      },
-    });
-  const io: CliIo = {
-    stdout: sink(out),
-    stderr: sink([]),
-    stdin: Readable.from([]),
-    env: {},
-    cwd: repoRoot,
-    clock: systemClock,
-    fetch: () => Promise.reject(new Error('no network in tests')),
-  };
-  await main(['scan', '--format', 'ndjson', dir], io);
-  return out
-    .join('')
+  const { stdout } = await runCli(['scan', '--format', 'ndjson', dir]);
+  return stdout
     .split('\n')
     .filter(Boolean)
     .map((l) => Alert.parse(JSON.parse(l)));

@@ -1,16 +1,13 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterAll, beforeEach, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { createConfigCommand } from '../../shared/cli/config';
-import type { CliIo } from '../../shared/cli/io';
-import { main } from '../../shared/cli/main';
 import { parseConfigJson } from '../../shared/config/parse';
-import { systemClock } from '../../shared/core/deps';
+import { runCli } from '../support/cli';
 import { repoRoot } from '../support/shared-data';
 
 const ssmMock = mockClient(SSMClient);
@@ -22,28 +19,8 @@ afterAll(() => {
 });
 beforeEach(() => ssmMock.reset());
 
-async function vigil(argv: string[], env: NodeJS.ProcessEnv = {}) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const sink = (chunks: string[]) =>
-    new Writable({
-      write(chunk: Buffer | string, _e, done) {
-        chunks.push(chunk.toString());
-        done();
-      },
-    });
-  const io: CliIo = {
-    stdout: sink(out),
-    stderr: sink(err),
-    stdin: Readable.from([]),
-    env,
-    cwd: repoRoot,
-    clock: systemClock,
-    fetch: () => Promise.reject(new Error('no network in tests')),
-  };
-  const code = await main(['config', ...argv], io, [createConfigCommand({ ssmClient: () => ssm })]);
-  return { code, stdout: out.join(''), stderr: err.join('') };
-}
+const vigil = (argv: string[], env: NodeJS.ProcessEnv = {}) =>
+  runCli(['config', ...argv], { env, modules: [createConfigCommand({ ssmClient: () => ssm })] });
 
 const file = (name: string, text: string): string => {
   const p = path.join(dir, name);

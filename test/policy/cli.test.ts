@@ -8,10 +8,10 @@ import { z } from 'zod';
 import { LintReport } from '../../shared/policy/lint';
 import { policyRules } from '../../shared/policy';
 import { repoRoot } from '../support/shared-data';
-import { runCli } from './cli-io';
+import { runCli } from '../support/cli';
 
 const fixtures = 'test/fixtures/policy';
-const lint = (...args: string[]): ReturnType<typeof runCli> => runCli(['policy', 'lint', ...args], repoRoot);
+const lint = (...args: string[]): ReturnType<typeof runCli> => runCli(['policy', 'lint', ...args], { cwd: repoRoot });
 const report = (stdout: string): LintReport => LintReport.parse(JSON.parse(stdout));
 const lineOf = (file: string, line: number | undefined): string => readFileSync(path.join(repoRoot, file), 'utf8').split('\n')[(line ?? 0) - 1] ?? '';
 
@@ -88,16 +88,16 @@ describe('vigil policy lint', () => {
     writeFileSync(path.join(dir, 'tsconfig.json'), '{ "compilerOptions": {} }');
     writeFileSync(path.join(dir, 'notes.yaml'), 'a: [unclosed');
     writeFileSync(path.join(dir, 'policy.json'), readFileSync(path.join(repoRoot, fixtures, 'identity/admin.json')));
-    const walk = await runCli(['policy', 'lint', '.'], dir);
+    const walk = await runCli(['policy', 'lint', '.'], { cwd: dir });
     expect(walk.code).toBe(1);
     expect(walk.stderr).toContain('skipped 2 files that are not policies or templates');
   });
 
   it('reads a policy from stdin (JSON or YAML)', async () => {
-    const json = await runCli(['policy', 'lint', '-', '--format', 'json'], repoRoot, '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}]}');
+    const json = await runCli(['policy', 'lint', '-', '--format', 'json'], { cwd: repoRoot, stdin: '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"iam:PassRole","Resource":"*"}]}' });
     expect(json.code).toBe(1);
     expect(report(json.stdout).findings[0]).toMatchObject({ file: '<stdin>', ruleId: 'passrole-wildcard', line: 1 });
-    const yaml = await runCli(['policy', 'lint', '-'], repoRoot, 'Version: "2012-10-17"\nStatement:\n  - Effect: Allow\n    Action: sqs:SendMessage\n    Resource: arn:aws:sqs:us-east-1:111122223333:q\n');
+    const yaml = await runCli(['policy', 'lint', '-'], { cwd: repoRoot, stdin: 'Version: "2012-10-17"\nStatement:\n  - Effect: Allow\n    Action: sqs:SendMessage\n    Resource: arn:aws:sqs:us-east-1:111122223333:q\n' });
     expect(yaml.code).toBe(0);
     expect(yaml.stdout).toContain('0 findings in 1 policy from 1 file');
   });
@@ -136,9 +136,9 @@ describe('vigil policy lint', () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, 'p.json'), readFileSync(path.join(repoRoot, fixtures, 'identity/passrole-star.json')));
     writeFileSync(path.join(dir, '.vigil-policy-allow.yaml'), 'ignore:\n  - rule: passrole-wildcard\n    sid: PassAnyRole\n    reason: test\n');
-    expect((await runCli(['policy', 'lint', 'p.json'], dir)).code).toBe(0);
+    expect((await runCli(['policy', 'lint', 'p.json'], { cwd: dir })).code).toBe(0);
     writeFileSync(path.join(dir, '.vigil-policy-allow.yaml'), 'ignore:\n  - rule: passrole-wildcard\n');
-    const bad = await runCli(['policy', 'lint', 'p.json'], dir);
+    const bad = await runCli(['policy', 'lint', 'p.json'], { cwd: dir });
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('allow file .vigil-policy-allow.yaml: ignore[0].reason');
   });
@@ -157,9 +157,9 @@ describe('vigil policy lint', () => {
   });
 
   it('vigil policy rules lists the catalog', async () => {
-    const text = await runCli(['policy', 'rules'], repoRoot);
+    const text = await runCli(['policy', 'rules'], { cwd: repoRoot });
     for (const r of policyRules) expect(text.stdout).toContain(r.id);
-    const json = JSON.parse((await runCli(['policy', 'rules', '--format', 'json'], repoRoot)).stdout) as { id: string }[];
+    const json = JSON.parse((await runCli(['policy', 'rules', '--format', 'json'], { cwd: repoRoot })).stdout) as { id: string }[];
     expect(json.map((r) => r.id)).toEqual(policyRules.map((r) => r.id));
   });
 });

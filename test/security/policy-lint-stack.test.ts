@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { LintReport } from '../../shared/policy/lint';
-import { runCli } from '../policy/cli-io';
+import { runCli } from '../support/cli';
 import { repoRoot } from '../support/shared-data';
 import { packagedTemplate } from '../support/template';
 import { DEPLOY_MODES } from './stack-checks';
@@ -16,7 +16,7 @@ describe("vigil's own CloudFormation stack", () => {
   it.each(DEPLOY_MODES)('has no unaccepted policy finding: $name', { timeout: 600_000 }, async (mode) => {
     // Through stdin: the packaged JSON is in hand, and re-deriving its cache path could race an edit of the stack.
     const template = JSON.stringify(await packagedTemplate(mode.params));
-    const run = await runCli(['policy', 'lint', '-', '--format', 'json', '--fail-on', 'info'], repoRoot, template);
+    const run = await runCli(['policy', 'lint', '-', '--format', 'json', '--fail-on', 'info'], { cwd: repoRoot, stdin: template });
     const report = LintReport.parse(JSON.parse(run.stdout));
     expect(report.errors).toEqual([]);
     expect(report.summary.policies).toBeGreaterThan(0);
