@@ -20,7 +20,7 @@ import { createReadStream, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createGunzip, gunzipSync } from 'node:zlib';
 import { pipeline } from 'node:stream/promises';
-import { readCloudTrailLog } from '../shared/cloudtrail/reader';
+import { GUNZIP_CHUNK_BYTES, readCloudTrailLog } from '../shared/cloudtrail/reader';
 import type { CloudTrailRecord } from '../shared/cloudtrail/record';
 import type { GeneratedLog } from './data';
 import { type Log, type Summary, collectGarbage, hasCommand, interleave, median, nodeBin, pairedRatio, repoRoot, round, runChild, summarize } from './lib';
@@ -114,7 +114,7 @@ export async function runIngestBench(input: GeneratedLog, options: IngestOptions
         vigilOut = await scanFile(setup.engine, input.file, input.key, account);
       },
       gunzipStream: async () => {
-        await pipeline(createReadStream(input.file, { highWaterMark: 256 * 1024 }), createGunzip({ chunkSize: 64 * 1024 }), async (chunks: AsyncIterable<Buffer>) => {
+        await pipeline(createReadStream(input.file, { highWaterMark: 256 * 1024 }), createGunzip({ chunkSize: GUNZIP_CHUNK_BYTES }), async (chunks: AsyncIterable<Buffer>) => {
           for await (const chunk of chunks) void chunk;
         });
       },

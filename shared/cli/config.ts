@@ -7,7 +7,7 @@ import { validateConfig } from '../config/parse';
 import type { VigilConfig } from '../config/schema';
 import { silentLogger } from '../core/deps';
 import { ConfigError, TransientError, ValidationError, causedBy, describeError } from '../core/errors';
-import { createEngine } from '../rules/engine/engine';
+import { createEngine, inactiveByRule } from '../rules/engine/engine';
 import { rules } from '../rules/registry';
 import { type CliIo, type CommandModule, ExitCode } from './io';
 
@@ -65,18 +65,12 @@ function summary(config: VigilConfig, engine: ReturnType<typeof checkedEngine>, 
   const profiles = Object.entries(config.detection.profiles).map(
     ([name, p]) => `${name} (${p.accounts.length} account${p.accounts.length === 1 ? '' : 's'})`,
   );
-  const byRule = new Map<string, { reason: string; profiles: string[] }>();
-  for (const r of engine.inactive) {
-    const entry = byRule.get(r.ruleId) ?? { reason: r.reason.replace(/detection\.profiles\.[^.]+\./g, 'detection.…'), profiles: [] };
-    entry.profiles.push(r.profile);
-    byRule.set(r.ruleId, entry);
-  }
   const disabled = [...new Set(engine.disabled.map((r) => `${r.ruleId} (${r.profile})`))];
   const bytes = Buffer.byteLength(json);
   const lines = [
     `  detection profiles: default${profiles.length ? `, ${profiles.join(', ')}` : ''}`,
     `  rules: ${engine.active.length} of ${rules.length} active`,
-    ...[...byRule].map(([id, { reason, profiles: ps }]) => `    inactive: ${id} for ${ps.join(', ')}: ${reason}`),
+    ...inactiveByRule(engine.inactive).map((r) => `    inactive: ${r.ruleId} for ${r.profiles.join(', ')}: ${r.reason}`),
     ...(disabled.length ? [`    disabled: ${disabled.join(', ')}`] : []),
     `  ip-space: ${config.ipSpace.watch.length ? `${config.ipSpace.watch.length} watched service/region pair(s)` : 'every change watched'}`,
     `  notify: channels ${Object.keys(config.notify.channels).join(', ')}`,

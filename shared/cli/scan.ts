@@ -16,7 +16,7 @@ import { cliLogger } from '../core/logger';
 import { parseIpRangesBytes } from '../ip-ranges/load';
 import { type IpIndex, buildIpIndex } from '../ip-ranges/lookup';
 import { cacheDir, loadSource } from '../ip-ranges/source';
-import { type Engine, createEngine } from '../rules/engine/engine';
+import { type Engine, createEngine, inactiveByRule } from '../rules/engine/engine';
 import { rules } from '../rules/registry';
 import { type CliIo, type CommandModule, ExitCode } from './io';
 
@@ -316,15 +316,8 @@ export const scanCommand: CommandModule = (program, io, setExit) => {
         ...(ipIndex ? { ipIndex } : {}),
         logger,
       });
-      // Each inactive rule once, with the profiles it is inactive for.
-      const inactive = new Map<string, { reason: string; profiles: string[] }>();
-      for (const r of engine.inactive) {
-        const entry = inactive.get(r.ruleId) ?? { reason: r.reason.replace(/detection\.profiles\.[^.]+\./g, 'detection.…'), profiles: [] };
-        entry.profiles.push(r.profile);
-        inactive.set(r.ruleId, entry);
-      }
-      for (const [id, { reason, profiles }] of inactive) {
-        note(`rule ${id} is inactive for ${profiles.length === 1 ? 'profile' : 'profiles'} ${profiles.join(', ')}: ${reason}`);
+      for (const { ruleId, reason, profiles } of inactiveByRule(engine.inactive)) {
+        note(`rule ${ruleId} is inactive for ${profiles.length === 1 ? 'profile' : 'profiles'} ${profiles.join(', ')}: ${reason}`);
       }
 
       const failures: string[] = [];

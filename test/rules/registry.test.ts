@@ -7,7 +7,8 @@ import { isCloudTrailRecord } from '../../shared/cloudtrail/reader';
 import { DetectionConfig } from '../../shared/config/detection';
 import { silentLogger } from '../../shared/core/deps';
 import { createEngine } from '../../shared/rules/engine/engine';
-import { type AnyRuleModule, type RuleExample, RuleMetadata } from '../../shared/rules/engine/types';
+import { RuleMetadata } from '../../shared/rules/engine/metadata';
+import type { AnyRuleModule, RuleExample } from '../../shared/rules/engine/types';
 import { rules } from '../../shared/rules/registry';
 import { repoRoot } from '../support/shared-data';
 

@@ -38,6 +38,20 @@ export interface InactiveRule {
   reason: string;
 }
 
+/**
+ * Each inactive rule once, with the profiles it is inactive for (the reason with the profile path generalised), for
+ * people: `vigil scan` and `vigil config validate` print these.
+ */
+export function inactiveByRule(inactive: readonly InactiveRule[]): { ruleId: string; reason: string; profiles: string[] }[] {
+  const byRule = new Map<string, { ruleId: string; reason: string; profiles: string[] }>();
+  for (const r of inactive) {
+    let entry = byRule.get(r.ruleId);
+    if (!entry) byRule.set(r.ruleId, (entry = { ruleId: r.ruleId, reason: r.reason.replace(/detection\.profiles\.[^.]+\./g, 'detection.…'), profiles: [] }));
+    entry.profiles.push(r.profile);
+  }
+  return [...byRule.values()];
+}
+
 export interface AlertSource {
   bucket?: string;
   key: string;

@@ -38,6 +38,8 @@ export class OfficeClock {
   private readonly start: number;
   private readonly end: number;
   private readonly cache = new Map<number, LocalTime>();
+  private lastKey = Number.NaN;
+  private lastLocal: LocalTime | undefined;
 
   constructor(readonly hours: OfficeHours) {
     this.format = new Intl.DateTimeFormat('en-US', {
@@ -60,10 +62,16 @@ export class OfficeClock {
   at(eventTime: string): LocalTime | undefined {
     const ms = eventTimeMs(eventTime);
     if (Number.isNaN(ms)) return undefined;
-    // Keyed by the UTC minute as a number: a small-integer Map key, no string to cut out and hash per record.
+    // Keyed by the UTC minute as a number: no string to cut out and hash per record. Records come roughly in time
+    // order, so most hit the minute of the record before.
     const key = Math.floor(ms / 60_000);
+    if (key === this.lastKey) return this.lastLocal;
     const hit = this.cache.get(key);
-    if (hit) return hit;
+    if (hit) {
+      this.lastKey = key;
+      this.lastLocal = hit;
+      return hit;
+    }
     const parts: Record<string, string> = {};
     for (const p of this.format.formatToParts(ms)) parts[p.type] = p.value;
     const date = `${parts.year}-${parts.month}-${parts.day}`;
@@ -82,6 +90,8 @@ export class OfficeClock {
     });
     if (this.cache.size >= CACHE_LIMIT) this.cache.clear();
     this.cache.set(key, local);
+    this.lastKey = key;
+    this.lastLocal = local;
     return local;
   }
 }

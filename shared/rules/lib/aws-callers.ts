@@ -40,7 +40,8 @@ function serviceBehind(record: CloudTrailRecord): string | undefined {
   const source = record.sourceIPAddress;
   if (source !== undefined) {
     if (source === 'AWS Internal') return source;
-    if (SERVICE_DNS.test(source)) return source;
+    // Most sources are IP addresses: a cheap suffix test spares them the regular expression.
+    if ((source.endsWith('.amazonaws.com') || source.endsWith('.amazonaws.com.cn')) && SERVICE_DNS.test(source)) return source;
   }
   const issuer = id?.sessionContext?.sessionIssuer?.arn;
   if (issuer !== undefined) {
