@@ -3,7 +3,6 @@ import { type Command, Option } from 'commander';
 import path from 'node:path';
 import { createSsmClient } from '../aws/ssm';
 import { readConfigDocument, readConfigFile } from '../config/load';
-import { validateConfig } from '../config/parse';
 import type { VigilConfig } from '../config/schema';
 import { silentLogger } from '../core/deps';
 import { ConfigError, TransientError, ValidationError, causedBy, describeError } from '../core/errors';
@@ -192,8 +191,9 @@ export function createConfigCommand(deps: ConfigDeps = defaultDeps): CommandModu
         const origin = `ssm:${name}`;
         let document: unknown;
         try {
-          document = (await readConfigDocument(text, origin)).document;
-          checkedEngine(validateConfig(document, origin), origin);
+          const read = await readConfigDocument(text, origin);
+          document = read.document;
+          checkedEngine(read.config, origin);
         } catch (err) {
           if (!(err instanceof ConfigError)) throw err;
           // Show what is there even though the functions refuse it, and say why.
