@@ -468,20 +468,21 @@ lvm_report() { "$@" --noheadings --nosuffix --units b --separator '|' </dev/null
 
 # load_pvs: every PV LVM sees, keyed by kernel name: PV_VG, PV_PE (extents), PV_ALLOC, PV_ALLOCATABLE (true/false),
 # PV_BYTES (pv_size), PV_START (bytes before the first extent); and the facts of VG: VG_EXISTS, VG_EXTENT (bytes),
-# VG_FREE (extents), VG_MISSING (PVs LVM cannot find). One pvs call answers both.
+# VG_FREE (extents), VG_MISSING (PVs LVM cannot find), VG_SEQNO (metadata sequence number, for load_lvm). One pvs
+# call answers both.
 declare -A PV_VG=() PV_PE=() PV_ALLOC=() PV_ALLOCATABLE=() PV_BYTES=() PV_START=()
 load_pvs() {
   PV_VG=() PV_PE=() PV_ALLOC=() PV_ALLOCATABLE=() PV_BYTES=() PV_START=()
-  VG_EXISTS=0 VG_EXTENT=0 VG_FREE=0 VG_MISSING=0
-  local out line name vg pe alloc allocatable size start extent free missing
+  VG_EXISTS=0 VG_EXTENT=0 VG_FREE=0 VG_MISSING=0 VG_SEQNO=''
+  local out line name vg pe alloc allocatable size start extent free missing seqno
   # pv_allocatable rather than pv_attr's first letter, which shows d(uplicate) or u(sed) before allocatable.
-  out=$(lvm_report pvs --binary -o pv_name,vg_name,pv_pe_count,pv_pe_alloc_count,pv_allocatable,pv_size,pe_start,vg_extent_size,vg_free_count,vg_missing_pv_count) ||
+  out=$(lvm_report pvs --binary -o pv_name,vg_name,pv_pe_count,pv_pe_alloc_count,pv_allocatable,pv_size,pe_start,vg_extent_size,vg_free_count,vg_missing_pv_count,vg_seqno) ||
     fail "pvs failed: cannot read the LVM physical volumes"
-  while IFS='|' read -r name vg pe alloc allocatable size start extent free missing; do
+  while IFS='|' read -r name vg pe alloc allocatable size start extent free missing seqno; do
     strip name
     [ -n "$name" ] || continue
     if [ -n "$VG" ] && [ "$vg" = "$VG" ]; then
-      VG_EXISTS=1 VG_EXTENT=$extent VG_FREE=$free VG_MISSING=$missing
+      VG_EXISTS=1 VG_EXTENT=$extent VG_FREE=$free VG_MISSING=$missing VG_SEQNO=$seqno
     fi
     [ -e "$name" ] || continue # [unknown]: a missing PV, counted in VG_MISSING
     kname "$name"
@@ -495,20 +496,24 @@ load_pvs() {
 }
 
 # load_lvs: LV_NAMES (visible LVs of VG), LV_BYTES, LV_DEVNUM (maj:min when active), LV_DEVICES (PV kernel names,
-# space separated); the running pvmove, if any: PVMOVE_LV, PVMOVE_SOURCE (kernel name), PVMOVE_PERCENT.
+# space separated); the running pvmove, if any: PVMOVE_LV, PVMOVE_SOURCE (kernel name), PVMOVE_PERCENT; LV_SEQNO,
+# the VG's metadata sequence number as lvs saw it (empty when VG has no LV).
 # `devices` is a segment field, so lvs prints one line per segment: an LV grown by lvextend comes twice.
 declare -A LV_BYTES=() LV_DEVNUM=() LV_DEVICES=()
 LV_NAMES=()
 load_lvs() {
   LV_NAMES=() LV_BYTES=() LV_DEVNUM=() LV_DEVICES=()
-  PVMOVE_LV='' PVMOVE_SOURCE='' PVMOVE_PERCENT=''
+  PVMOVE_LV='' PVMOVE_SOURCE='' PVMOVE_PERCENT='' LV_SEQNO=''
   ((VG_EXISTS)) || return 0
-  local out name attr size move pct major minor devices d devs
-  out=$(lvm_report lvs -a -o lv_name,lv_attr,lv_size,move_pv,copy_percent,lv_kernel_major,lv_kernel_minor,devices "$VG") ||
+  local out name attr size move pct major minor seqno devices d devs
+  # devices stays last: read gives the last name the rest of the line.
+  out=$(lvm_report lvs -a -o lv_name,lv_attr,lv_size,move_pv,copy_percent,lv_kernel_major,lv_kernel_minor,vg_seqno,devices "$VG") ||
     fail "lvs failed for VG $VG"
-  while IFS='|' read -r name attr size move pct major minor devices; do
+  while IFS='|' read -r name attr size move pct major minor seqno devices; do
     strip name
     [ -n "$name" ] || continue
+    strip seqno
+    LV_SEQNO=$seqno
     if [ "${attr:0:1}" = p ]; then
       PVMOVE_LV=${name//[\[\]]/}
       PVMOVE_SOURCE=''
@@ -536,9 +541,25 @@ load_lvs() {
   done <<<"$out"
 }
 
+# load_lvm: load_pvs and load_lvs as one snapshot of VG. They are two LVM commands, and a background pvmove poller
+# can commit between them: when the move completes just then, pvs still counts the extents on the old PV while lvs
+# no longer shows the pvmove LV, which reads as a move that was aborted (seen on real LVM: pvmove-status told the
+# state machine to start the move again). Every metadata commit bumps the VG's sequence number, so the pair is read
+# again until both saw the same one.
+load_lvm() {
+  local attempt
+  for attempt in 1 2 3 4 5 6 7 8 9 10; do
+    load_pvs
+    load_lvs
+    if [ -z "$LV_SEQNO" ] || [ "$LV_SEQNO" = "$VG_SEQNO" ]; then return 0; fi
+    log "the metadata of $VG changed between pvs (seqno $VG_SEQNO) and lvs (seqno $LV_SEQNO): reading both again"
+    ((attempt < 3)) || sleep 0.5
+  done
+  fail "the metadata of $VG kept changing while it was read (10 tries): is another LVM command running?"
+}
+
 load_all() {
-  load_pvs
-  load_lvs
+  load_lvm
   load_mounts
 }
 

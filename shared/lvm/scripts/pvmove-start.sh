@@ -50,8 +50,7 @@ if [ -n "$PVMOVE_LV" ]; then
     succeed "pvmove from /dev/$old_pv in progress (${PVMOVE_PERCENT:-?} %), its poller is running" in-progress
   fi
   start_pvmove
-  load_pvs
-  load_lvs
+  load_lvm
   report false true
   if [ -n "$PVMOVE_LV" ]; then succeed "resumed the pvmove from /dev/$old_pv at ${PVMOVE_PERCENT:-?} %" in-progress; fi
   succeed "resumed the pvmove from /dev/$old_pv; it has completed"
@@ -73,8 +72,7 @@ if ((free < PV_ALLOC[$old_pv])); then
 fi
 
 start_pvmove "/dev/$old_pv" "$new_dev"
-load_pvs
-load_lvs
+load_lvm
 report true false
 if [ -n "$PVMOVE_LV" ]; then succeed "started pvmove /dev/$old_pv -> $new_dev in the background" in-progress; fi
 succeed "pvmove /dev/$old_pv -> $new_dev started and already completed"

@@ -11,8 +11,7 @@
 #   done, direction.
 
 begin pvmove-status VG OLD_VOLUME_ID
-load_pvs
-load_lvs
+load_lvm
 ((VG_EXISTS)) || refuse "volume group $VG not found"
 volume_device "$OLD_VOLUME_ID" "$OLD_DEVICE_NAME" || refuse "old volume $OLD_VOLUME_ID is not attached"
 pv_on_disk "$DEVICE" || true

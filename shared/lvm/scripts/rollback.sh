@@ -63,8 +63,7 @@ if in_vg "$new_pv" && [ "${PV_ALLOC[$new_pv]}" != 0 ]; then
     if [ "${PV_ALLOCATABLE[$new_pv]}" = true ]; then change pvchange -x n "$new_dev"; fi
     start_pvmove "$new_dev" "/dev/$old_pv"
   fi
-  load_pvs
-  load_lvs
+  load_lvm
   if [ -n "$PVMOVE_LV" ] || [ "${PV_ALLOC[$new_pv]}" != 0 ]; then
     field_num percent "$PVMOVE_PERCENT"
     succeed "moving $((PV_ALLOC[$new_pv] * VG_EXTENT / MiB)) MiB back from $new_dev to /dev/$old_pv (${PVMOVE_PERCENT:-?} %): run rollback again" in-progress
