@@ -42,12 +42,11 @@ field movingBack false
 if [ -n "$PVMOVE_LV" ] && [ "$PVMOVE_SOURCE" = "$old_pv" ]; then
   change pvmove --abort "/dev/$old_pv"
   for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
-    load_lvs
+    load_lvm
     [ -n "$PVMOVE_LV" ] || break
     sleep 2
   done
   [ -z "$PVMOVE_LV" ] || fail "pvmove --abort left $PVMOVE_LV in $VG"
-  load_pvs
   field aborted true
 fi
 
